@@ -1,0 +1,34 @@
+"""actlab: verified activation functions and a laboratory to study them.
+
+    >>> import actlab, torch
+    >>> act = actlab.create("snake(a=0.5)")
+    >>> act.derivative(torch.zeros(3))
+    tensor([1., 1., 1.])
+"""
+
+from actlab._version import __version__
+from actlab.core.activation import AbstractActivation
+from actlab.core.check import check_activation
+from actlab.core.errors import ActlabInputError, ParameterError, ParameterTypeError, SpecError, UnknownNameError
+from actlab.core.properties import Kink, Properties
+from actlab.core.registry import create, get_class, names
+from actlab.core.swap import swap
+
+import actlab.catalog  # noqa: E402,F401  (registers the catalog)
+
+__all__ = [
+    "AbstractActivation",
+    "ActlabInputError",
+    "Kink",
+    "ParameterError",
+    "ParameterTypeError",
+    "Properties",
+    "SpecError",
+    "UnknownNameError",
+    "__version__",
+    "check_activation",
+    "create",
+    "get_class",
+    "names",
+    "swap",
+]

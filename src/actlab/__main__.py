@@ -1,0 +1,3 @@
+from actlab.cli.main import main
+
+main()

@@ -1,0 +1,15 @@
+"""The activation catalog: importing it registers every family (one module per family)."""
+
+from actlab.catalog import (  # noqa: F401
+    acon,
+    exponential,
+    gating,
+    mixed,
+    noisy,
+    normalizing,
+    periodic,
+    polynomial,
+    rectifiers,
+    shrink,
+    sigmoids,
+)

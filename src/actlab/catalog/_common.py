@@ -1,0 +1,27 @@
+"""Small numerical helpers shared by the catalog families."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def finite(x: Tensor) -> Tensor:
+    """x with ±inf replaced by ±max float (nan stays nan).
+
+    Used where a factor tends to 0 faster than x grows: `x·σ(x)` at x = −inf is
+    `−inf·0 = nan` in IEEE arithmetic but its limit is 0; with x clamped to the largest
+    finite float the product is exactly that limit.
+    """
+    big = torch.finfo(x.dtype).max
+    return x.clamp(-big, big)
+
+
+def step(x: Tensor, at: float = 0.0) -> Tensor:
+    """1 where x > at, else 0, in x's dtype."""
+    return (x > at).to(x.dtype)
+
+
+def finite_below(x: Tensor) -> Tensor:
+    """x with −inf replaced by −max float (for f whose +inf limit is +inf, like x·σ(x))."""
+    return x.clamp(min=-torch.finfo(x.dtype).max)

@@ -1,0 +1,155 @@
+"""Self-gated units f(x) = x·gate(x): gelu, gelu_tanh, swish/silu/quick_gelu, mish, hard_swish."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from actlab.core import validate
+from actlab.core.activation import AbstractActivation
+from actlab.core.properties import INF, SWISH_MIN, Kink, Properties
+from actlab.core.registry import register
+from actlab.catalog._common import finite, finite_below
+
+GELU_MIN = -0.16997120747990366169
+"""min of x·Φ(x), at x = −0.75179152469356445746 (mpmath)."""
+GELU_TANH_MIN = -0.17004075057125405084
+"""min of the tanh approximation, at x = −0.75246142207101626049 (mpmath)."""
+MISH_MIN = -0.30884341301725040663
+"""min of x·tanh(softplus(x)), at x = −1.1924312145154952121 (mpmath)."""
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gated(formula: str, derivative: str, low: float, reference: str, learnable: tuple[str, ...] = ()) -> Properties:
+    return Properties(
+        formula=formula, derivative_formula=derivative, range=(low, INF), monotonic=False, zero_centered=True,
+        saturation_left="soft", learnable=learnable, reference=reference,
+    )
+
+
+@register("gelu_tanh", aliases=("gelu_approx",), approximate="tanh")
+@register("gelu", torch_class=nn.GELU)
+class GELU(AbstractActivation):
+    """Gaussian error linear unit: f(x) = x·Φ(x), Φ the standard normal CDF.
+
+    f'(x) = Φ(x) + x·φ(x). With approximate='tanh' (gelu_tanh):
+    f(x) = x/2·(1 + tanh(k(x + 0.044715x³))), k = √(2/π),
+    f'(x) = (1 + t)/2 + x/2·(1 − t²)·k(1 + 3·0.044715x²).
+    Hendrycks & Gimpel 2016, "Gaussian error linear units (GELUs)".
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__(approximate=approximate)
+        self.approximate = validate.choice("gelu", "approximate", approximate, ("none", "tanh"))
+
+    def f(self, x: Tensor) -> Tensor:
+        y = F.gelu(finite_below(x), approximate=self.approximate)
+        # torch's erf-form kernel returns nan at +inf; the limit is +inf.
+        return torch.where(x == math.inf, x, y) if self.approximate == "none" else y
+
+    def df(self, x: Tensor) -> Tensor:
+        x = finite(x)
+        if self.approximate == "tanh":
+            t = torch.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return 0.5 * torch.erfc(-x * _INV_SQRT_2) + x * torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+    @property
+    def properties(self) -> Properties:
+        if self.approximate == "tanh":
+            return _gated("x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))", "(1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 0.134145x²)",
+                          GELU_TANH_MIN, "Hendrycks & Gimpel 2016")
+        return _gated("x·Φ(x)", "Φ(x) + x·φ(x)", GELU_MIN, "Hendrycks & Gimpel 2016")
+
+
+@register("quick_gelu", beta=1.702, learnable=False)
+@register("silu", torch_class=nn.SiLU, beta=1.0, learnable=False)
+@register("swish")
+class Swish(AbstractActivation):
+    """Swish: f(x) = x·σ(βx); silu is β = 1, quick_gelu is β = 1.702.
+
+    f'(x) = σ(βx)·(1 + βx·(1 − σ(βx))); ∂f/∂β = x²·σ(βx)·(1 − σ(βx)).
+    β is learnable with `learnable=True` (shared, or per channel with `num_parameters=C`).
+    Ramachandran et al. 2017, "Searching for activation functions"; Elfwing et al. 2018 (SiLU).
+    """
+
+    param_names = ("beta",)
+
+    def __init__(self, beta: float = 1.0, learnable: bool = False, num_parameters: int = 1) -> None:
+        super().__init__(beta=beta, learnable=learnable, num_parameters=num_parameters)
+        self.beta0 = validate.positive("swish", "beta", beta)
+        n = validate.integer("swish", "num_parameters", num_parameters)
+        self._make_param("beta", self.beta0, n, learnable=validate.boolean("swish", "learnable", learnable))
+
+    def f(self, x: Tensor, beta: Tensor) -> Tensor:
+        if self.beta0 == 1.0 and not self._learnable():
+            return F.silu(finite_below(x))
+        x = finite_below(x)
+        return x * torch.sigmoid(beta * x)
+
+    def df(self, x: Tensor, beta: Tensor) -> Tensor:
+        z = finite(beta * finite(x))
+        s = torch.sigmoid(z)
+        return s * (1 + z * (1 - s))
+
+    def dparams(self, x: Tensor, beta: Tensor) -> tuple[Tensor]:
+        x = finite(x)
+        s = torch.sigmoid(beta * x)
+        return (x * x * s * (1 - s),)
+
+    @property
+    def properties(self) -> Properties:
+        b = self.beta0
+        return _gated(f"x·σ({b:g}x)", f"σ({b:g}x)·(1 + {b:g}x·(1 − σ({b:g}x)))", SWISH_MIN / b,
+                      "Ramachandran et al. 2017; Elfwing et al. 2018", self._learnable())
+
+
+@register("mish", torch_class=nn.Mish)
+class Mish(AbstractActivation):
+    """Mish: f(x) = x·tanh(softplus(x)).
+
+    f'(x) = tanh(sp) + x·σ(x)·(1 − tanh²(sp)), sp = softplus(x).
+    Misra 2019, "Mish: a self regularized non-monotonic activation function".
+    """
+
+    def f(self, x: Tensor) -> Tensor:
+        return F.mish(finite_below(x))
+
+    def df(self, x: Tensor) -> Tensor:
+        x = finite(x)
+        t = torch.tanh(F.softplus(x))
+        return t + x * torch.sigmoid(x) * (1 - t * t)
+
+    @property
+    def properties(self) -> Properties:
+        return _gated("x·tanh(log(1 + eˣ))", "tanh(sp) + x·σ(x)·sech²(sp)", MISH_MIN, "Misra 2019")
+
+
+@register("hard_swish", aliases=("hardswish",), torch_class=nn.Hardswish)
+class HardSwish(AbstractActivation):
+    """Hard swish: f(x) = x·relu6(x + 3)/6.
+
+    f'(x) = 0 (x ≤ −3), x/3 + 1/2 (−3 < x < 3), 1 (x ≥ 3); f'(−3) = 0, f'(3) = 1 (torch's).
+    Howard et al. 2019, "Searching for MobileNetV3".
+    """
+
+    def f(self, x: Tensor) -> Tensor:
+        return F.hardswish(finite_below(x))
+
+    def df(self, x: Tensor) -> Tensor:
+        mid = ((x > -3) & (x < 3)).to(x.dtype)
+        return mid * (x / 3 + 0.5) + (x >= 3).to(x.dtype)
+
+    @property
+    def properties(self) -> Properties:
+        return Properties(
+            formula="x·relu6(x + 3)/6", derivative_formula="0 if x ≤ −3; x/3 + 1/2 if −3 < x < 3; 1 if x ≥ 3",
+            range=(-0.375, INF), monotonic=False, zero_centered=True, saturation_left="hard", threshold_left=-3.0,
+            kinks=(Kink(-3.0, 0.0), Kink(3.0, 1.0)), smoothness=0, reference="Howard et al. 2019",
+        )

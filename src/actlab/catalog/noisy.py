@@ -1,0 +1,147 @@
+"""Noisy activations (Gulcehre et al., ICML 2016): hard functions that noise lets escape saturation.
+
+With h the hard function and u its unclipped linearisation (tanh: h = clip(x, −1, 1), u = x;
+sigmoid: h = clip(x/4 + 1/2, 0, 1), u = x/4 + 1/2), δ = h − u and ε ~ N(0, 1) or |N(0, 1)|:
+
+  mode='output' (NAN, NAH):  φ = α·h + (1 − α)·u + d·σ·ε,  d = −sgn(x)·sgn(1 − α),
+                              σ = c·(sigmoid(p·δ) − 1/2)²
+  mode='input' (NANI):        φ = h(x + s·σ·ε),  s = −sgn(x) (noise points toward the linear part)
+  mode='input_learned' (NANIL): φ = h(x + s·σ_L·ε), σ_L = c·softplus(p·|δ|) (learned noise level)
+
+p is learnable per unit (init uniform on [−1, 1] or the given `p`). In train() ε is drawn once
+per forward from a seed taken from torch's global generator, and the backward pass regenerates
+it from that seed, so only the input and p are saved. In eval() ε is replaced by its mean
+(0 for 'normal', √(2/π) for 'half_normal'); for mode='output' this is exactly E[φ], for the input
+modes it is φ at the mean noise, as in the authors' code. `c` is a plain attribute that a
+schedule may anneal (c → 0 recovers the deterministic function). h' = 0 exactly at the thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from actlab.core import noise, validate
+from actlab.core.activation import AbstractActivation
+from actlab.core.properties import INF, Kink, Properties
+from actlab.core.registry import register
+
+_HALF_NORMAL_MEAN = math.sqrt(2 / math.pi)
+_DEFAULTS = {"tanh": (1.15, 0.5, "normal"), "sigmoid": (1.1, 0.15, "half_normal")}
+_SHAPE = {"tanh": (1.0, 0.0, -1.0, 1.0), "sigmoid": (0.25, 0.5, 0.0, 1.0)}  # slope, offset, lo, hi
+
+
+@register("noisy_hard_sigmoid", aliases=("nah_sigmoid",), kind="sigmoid")
+@register("noisy_hard_tanh", aliases=("nan_tanh",), kind="tanh")
+class NoisyHard(AbstractActivation):
+    """Noisy hard tanh / hard sigmoid; formulas and modes in the module docstring.
+
+    Defaults from the authors' code: tanh α = 1.15, c = 0.5, normal noise; sigmoid α = 1.1,
+    c = 0.15, half-normal noise. `num_parameters=C` gives one p per channel (dim 1).
+    """
+
+    param_names = ("p",)
+
+    def __init__(self, kind: str = "tanh", alpha: float | None = None, c: float | None = None,
+                 p: float | None = None, noise: str | None = None, mode: str = "output",
+                 num_parameters: int = 1) -> None:
+        kind = validate.choice("noisy_hard", "kind", kind, tuple(_DEFAULTS))
+        da, dc, dn = _DEFAULTS[kind]
+        alpha, c, noise_kind = da if alpha is None else alpha, dc if c is None else c, dn if noise is None else noise
+        super().__init__(kind=kind, alpha=alpha, c=c, p=p, noise=noise_kind, mode=mode, num_parameters=num_parameters)
+        owner = f"noisy_hard_{kind}"
+        self.kind = kind
+        self.alpha = validate.real(owner, "alpha", alpha)
+        self.c = validate.real(owner, "c", c, low=0.0)
+        self.noise = validate.choice(owner, "noise", noise_kind, ("normal", "half_normal"))
+        self.mode = validate.choice(owner, "mode", mode, ("output", "input", "input_learned"))
+        n = validate.integer(owner, "num_parameters", num_parameters)
+        self._make_param("p", 0.0, n, learnable=True)
+        with torch.no_grad():
+            if p is None:
+                self.p.uniform_(-1.0, 1.0)
+            else:
+                self.p.fill_(validate.real(owner, "p", p))
+        self.slope, self.offset, self.lo, self.hi = _SHAPE[kind]
+
+    # --- pieces ----------------------------------------------------------------
+    def _h(self, z: Tensor) -> Tensor:
+        return torch.clamp(self.slope * z + self.offset, self.lo, self.hi)
+
+    def _dh(self, z: Tensor) -> Tensor:
+        t0, t1 = (self.lo - self.offset) / self.slope, (self.hi - self.offset) / self.slope
+        return self.slope * ((z > t0) & (z < t1)).to(z.dtype)
+
+    def _eps(self, x: Tensor, seed: int | None) -> Tensor | float:
+        if seed is None:
+            return _HALF_NORMAL_MEAN if self.noise == "half_normal" else 0.0
+        return noise.draw(seed, x, self.noise)
+
+    def _sigma(self, x: Tensor, p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(σ, ∂σ/∂x, ∂σ/∂p) of the current mode."""
+        delta = self._h(x) - (self.slope * x + self.offset)
+        ddelta = self._dh(x) - self.slope
+        if self.mode == "input_learned":
+            a = delta.abs()
+            sg = torch.sigmoid(p * a)
+            return self.c * F.softplus(p * a), self.c * sg * p * torch.sign(delta) * ddelta, self.c * sg * a
+        s = torch.sigmoid(p * delta)
+        k = 2 * self.c * (s - 0.5) * s * (1 - s)
+        return self.c * (s - 0.5).square(), k * p * ddelta, k * delta
+
+    def _direction(self, x: Tensor) -> Tensor:
+        """d(x) = −sgn(x)·sgn(1 − α) in output mode (0 when α = 1); −sgn(x) in the input modes."""
+        if self.mode != "output":
+            return -torch.sign(x)
+        return -torch.sign(x) * float((1 - self.alpha > 0) - (1 - self.alpha < 0))
+
+    # --- maths -------------------------------------------------------------------
+    def _extra(self, x: Tensor) -> dict:
+        return {"seed": noise.new_seed(x.device)} if self.training and self.c != 0 else {}
+
+    def f(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
+        eps, d = self._eps(x, seed), self._direction(x)
+        sigma = self._sigma(x, p)[0]
+        if self.mode == "output":
+            return self.alpha * self._h(x) + (1 - self.alpha) * (self.slope * x + self.offset) + d * sigma * eps
+        return self._h(x + d * sigma * eps)
+
+    def df(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
+        eps, d = self._eps(x, seed), self._direction(x)
+        _, dsx, _ = self._sigma(x, p)
+        if self.mode == "output":
+            return self.alpha * self._dh(x) + (1 - self.alpha) * self.slope + d * dsx * eps
+        sigma = self._sigma(x, p)[0]
+        return self._dh(x + d * sigma * eps) * (1 + d * dsx * eps)
+
+    def dparams(self, x: Tensor, p: Tensor, seed: int | None = None) -> tuple[Tensor]:
+        eps, d = self._eps(x, seed), self._direction(x)
+        sigma, _, dsp = self._sigma(x, p)
+        if self.mode == "output":
+            return (d * dsp * eps,)
+        return (self._dh(x + d * sigma * eps) * d * dsp * eps,)
+
+    @property
+    def properties(self) -> Properties:
+        t0, t1 = (self.lo - self.offset) / self.slope, (self.hi - self.offset) / self.slope
+        linear = self.mode == "output" and self.alpha != 1
+        kink_slope = (1 - self.alpha) * self.slope if self.mode == "output" else 0.0
+        hard = "none" if linear or self.noise == "half_normal" else "hard"
+        name = "tanh" if self.kind == "tanh" else "sigmoid"
+        return Properties(
+            formula=(f"α·h(x) + (1 − α)·u(x) + d(x)·σ(x)·ε, h = hard {name}" if self.mode == "output"
+                     else f"h(x + s(x)·σ(x)·ε), h = hard {name}"),
+            derivative_formula=("α·h'(x) + (1 − α)·u'(x) + d(x)·σ'(x)·ε" if self.mode == "output"
+                                else "h'(x + sσε)·(1 + s·σ'(x)·ε)"),
+            range=(-INF, INF) if linear else (self.lo, self.hi),
+            monotonic=self.noise == "normal" and (self.mode != "output" or self.alpha <= 1),
+            zero_centered=self.kind == "tanh",
+            saturation_left=hard, threshold_left=t0 if hard == "hard" else None,
+            saturation_right=hard, threshold_right=t1 if hard == "hard" else None,
+            kinks=(Kink(t0, kink_slope), Kink(t1, kink_slope)), smoothness=0,
+            stochastic=True, learnable=("p",),
+            reference="Gulcehre et al. 2016, 'Noisy activation functions' (ICML)",
+        )

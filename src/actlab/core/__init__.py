@@ -1,0 +1,1 @@
+"""Core: the activation base class, properties, registry, spec strings, errors."""

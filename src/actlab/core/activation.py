@@ -1,0 +1,156 @@
+"""AbstractActivation and the one exact-gradient autograd path.
+
+An activation is written as maths: `f(x, *p)`, its closed-form derivative `df(x, *p)`
+and the partial derivatives `dparams(x, *p)` with respect to its parameter tensors `p`.
+`forward` sends these through `_Exact`, a `torch.autograd.Function` that saves only the
+input and the parameter tensors and computes the backward pass from the closed forms.
+The backward pass is itself made of differentiable torch ops on the saved tensors, so
+double backward works (the second derivative is autograd of the closed-form f').
+
+Non-elementwise activations (softmax, glu, ...) write `vjp(x, g)` instead of `df`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from actlab.core.errors import ParameterError
+from actlab.core.properties import Properties
+
+
+class _Exact(torch.autograd.Function):
+    """y = act.f(x, *p); backward from act.df / act.dparams (or act.vjp)."""
+
+    @staticmethod
+    def forward(ctx: Any, act: AbstractActivation, extra: dict, x: Tensor, *params: Tensor) -> Tensor:
+        ctx.act, ctx.extra = act, extra
+        ctx.save_for_backward(x, *params)
+        return act.f(x, *params, **extra)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
+        x, *params = ctx.saved_tensors
+        act, extra = ctx.act, ctx.extra
+        need_x, need_p = ctx.needs_input_grad[2], ctx.needs_input_grad[3:]
+        gx = None
+        if need_x:
+            gx = act.vjp(x, g, *params, **extra) if act.has_vjp else g * act.df(x, *params, **extra)
+        gp: list[Tensor | None] = [None] * len(params)
+        if any(need_p):
+            partials = act.dparams(x, *params, **extra)
+            for i, (p, d) in enumerate(zip(params, partials)):
+                if need_p[i]:
+                    gp[i] = (g * d).sum_to_size(p.shape)
+        return (None, None, gx, *gp)
+
+
+class AbstractActivation(nn.Module, ABC):
+    """Base of every actlab activation.
+
+    Subclasses define the maths (`f`, `df` or `vjp`, `dparams`), `properties`, and call
+    `super().__init__(**constructor_arguments)` so that `get_params()` round-trips:
+    `type(a)(**a.get_params())` builds an equal activation.
+
+    `param_names` lists the tensor attributes (learnable `nn.Parameter`s or fixed
+    buffers) passed to the maths, in order. A tensor of one element is shared; one of C
+    elements is per channel, channel dim 1 (like `torch.nn.PReLU`).
+    """
+
+    name: ClassVar[str] = ""
+    param_names: ClassVar[tuple[str, ...]] = ()
+    has_vjp: ClassVar[bool] = False
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__()
+        self._params = dict(params)
+
+    # --- the maths (subclasses) -------------------------------------------------
+    @abstractmethod
+    def f(self, x: Tensor, *p: Tensor) -> Tensor:
+        """The function itself, written with differentiable torch ops (also the composite path)."""
+
+    def df(self, x: Tensor, *p: Tensor) -> Tensor:
+        """Closed-form f'(x) for elementwise activations."""
+        raise NotImplementedError(f"{type(self).__name__} defines vjp, not df")
+
+    def vjp(self, x: Tensor, g: Tensor, *p: Tensor) -> Tensor:
+        """Closed-form vector-Jacobian product gᵀ ∂f/∂x (non-elementwise activations)."""
+        raise NotImplementedError(f"{type(self).__name__} defines df, not vjp")
+
+    def dparams(self, x: Tensor, *p: Tensor) -> tuple[Tensor, ...]:
+        """Closed-form ∂f/∂p for each tensor in `param_names` (broadcastable against x)."""
+        return ()
+
+    @property
+    @abstractmethod
+    def properties(self) -> Properties:
+        """Declared properties for the constructor's arguments."""
+
+    # --- the public surface -----------------------------------------------------
+    def forward(self, x: Tensor) -> Tensor:
+        return _Exact.apply(self, self._extra(x), x, *self.param_views(x))
+
+    def composite(self, x: Tensor) -> Tensor:
+        """The same function through plain autograd (for export and for comparison)."""
+        return self.f(x, *self.param_views(x), **self._extra(x))
+
+    @torch.no_grad()
+    def derivative(self, x: Tensor) -> Tensor:
+        """Closed-form f'(x), same shape as x (not autograd).
+
+        For non-elementwise activations this is ∂(Σ f(x))/∂x, the vector-Jacobian product
+        with ones, which equals f'(x) for elementwise ones.
+        """
+        p, extra = self.param_views(x), self._extra(x)
+        if self.has_vjp:
+            return self.vjp(x, torch.ones_like(self.f(x, *p, **extra)), *p, **extra)
+        return self.df(x, *p, **extra).expand_as(x).clone()
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments (round-trippable)."""
+        return dict(self._params)
+
+    @property
+    def spec(self) -> str:
+        """A spec string that `actlab.create` turns back into an equal activation."""
+        from actlab.core.registry import spec_of
+
+        return spec_of(self)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+
+    # --- helpers for subclasses ---------------------------------------------------
+    def _extra(self, x: Tensor) -> dict[str, Any]:
+        """Non-tensor arguments for f/df/dparams fixed at forward time (e.g. a noise seed)."""
+        return {}
+
+    def param_views(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Parameter tensors shaped to broadcast against x (per channel on dim 1)."""
+        return tuple(_channel_view(getattr(self, n), x, n) for n in self.param_names)
+
+    def _make_param(self, name: str, init: float, num_parameters: int, learnable: bool) -> None:
+        value = torch.full((num_parameters,), float(init))
+        if learnable:
+            self.register_parameter(name, nn.Parameter(value))
+        else:
+            self.register_buffer(name, value)
+
+    def _learnable(self) -> tuple[str, ...]:
+        return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))
+
+
+def _channel_view(p: Tensor, x: Tensor, name: str) -> Tensor:
+    p = p.to(x.dtype)
+    if p.numel() == 1:
+        return p.reshape(())
+    if x.dim() < 2 or x.shape[1] != p.numel():
+        raise ParameterError(
+            f"{name} has {p.numel()} channels but the input has shape {tuple(x.shape)}: "
+            f"per-channel parameters need the channels on dim 1"
+        )
+    return p.reshape((1, -1) + (1,) * (x.dim() - 2))

@@ -1,0 +1,27 @@
+"""Reproducible noise that the backward pass can regenerate instead of saving.
+
+A stochastic activation draws one seed from torch's global generator per forward call
+(so `torch.manual_seed` makes training reproducible) and regenerates the same noise in
+backward from that seed: the saved tensors stay the input and the parameters only.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def new_seed(device: torch.device) -> int:
+    """One seed from the global generator of `device`'s kind (CPU generator otherwise)."""
+    return int(torch.randint(0, 2**62, (1,)).item())
+
+
+def draw(seed: int, like: Tensor, kind: str, low: float = 0.0, high: float = 1.0) -> Tensor:
+    """Noise shaped like `like`: 'normal', 'half_normal' (|N(0,1)|) or 'uniform' on [low, high)."""
+    g = torch.Generator(device=like.device)
+    g.manual_seed(seed)
+    if kind == "uniform":
+        out = torch.empty(like.shape, device=like.device, dtype=like.dtype)
+        return out.uniform_(low, high, generator=g)
+    out = torch.randn(like.shape, generator=g, device=like.device, dtype=like.dtype)
+    return out.abs_() if kind == "half_normal" else out

@@ -1,0 +1,132 @@
+"""The one registry: canonical names, aliases and variants -> activation classes.
+
+A *variant* is a class with some constructor arguments fixed (`gelu_tanh` is
+`GELU(approximate='tanh')`); it is registered, never copied.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from torch import nn
+
+from actlab.core.activation import AbstractActivation
+from actlab.core.errors import ParameterTypeError, SpecError, UnknownNameError
+from actlab.core.spec import format_spec, parse_spec
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    cls: type[AbstractActivation]
+    fixed: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    torch_class: type[nn.Module] | None = None
+    """The torch.nn module this entry matches (for parity tests and `swap`)."""
+
+
+_ENTRIES: dict[str, Entry] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    torch_class: type[nn.Module] | None = None,
+    **fixed: Any,
+) -> Callable[[type[AbstractActivation]], type[AbstractActivation]]:
+    """Class decorator: register `cls` under `name` (first registration names the class)."""
+
+    def deco(cls: type[AbstractActivation]) -> type[AbstractActivation]:
+        add(Entry(name, cls, dict(fixed), tuple(aliases), torch_class))
+        return cls
+
+    return deco
+
+
+def add(entry: Entry) -> None:
+    """Add an entry; any name or alias already taken is an error."""
+    for n in (entry.name, *entry.aliases):
+        if n in _ENTRIES or n in _ALIASES:
+            raise ValueError(f"activation name {n!r} is already registered")
+    _ENTRIES[entry.name] = entry
+    for a in entry.aliases:
+        _ALIASES[a] = entry.name
+    if not entry.cls.name:
+        entry.cls.name = entry.name
+
+
+def names(pattern: str = "*") -> list[str]:
+    """Canonical names matching a shell-style pattern, sorted."""
+    _load_catalog()
+    return sorted(n for n in _ENTRIES if fnmatch.fnmatchcase(n, pattern))
+
+
+def entry(name: str) -> Entry:
+    """The registry entry of a canonical name or alias."""
+    _load_catalog()
+    key = _ALIASES.get(name, name)
+    if key not in _ENTRIES:
+        close = difflib.get_close_matches(name, [*_ENTRIES, *_ALIASES], n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `actlab list` shows every name"
+        raise UnknownNameError(f"unknown activation {name!r}{hint}")
+    return _ENTRIES[key]
+
+
+def entries() -> list[Entry]:
+    _load_catalog()
+    return [_ENTRIES[n] for n in sorted(_ENTRIES)]
+
+
+def get_class(name: str) -> type[AbstractActivation]:
+    """The class behind a name or alias."""
+    return entry(name).cls
+
+
+def create(spec: str | AbstractActivation) -> AbstractActivation:
+    """Build an activation from a spec string such as 'snake(a=0.5)'."""
+    if isinstance(spec, AbstractActivation):
+        return spec
+    if isinstance(spec, str) and spec.strip().startswith("expr:"):
+        raise SpecError("formula specs ('expr:...') need the analyser, which is not part of this release")
+    name, kwargs = parse_spec(spec)
+    e = entry(name)
+    allowed = [p for p in inspect.signature(e.cls.__init__).parameters if p != "self"]
+    for k in kwargs:
+        if k in e.fixed:
+            raise ParameterTypeError(f"{e.name}: {k!r} is fixed to {e.fixed[k]!r} by this variant")
+        if k not in allowed:
+            raise ParameterTypeError(
+                f"{e.name}: unknown parameter {k!r}; allowed: {', '.join(a for a in allowed if a not in e.fixed) or 'none'}"
+            )
+    act = e.cls(**e.fixed, **kwargs)
+    return act
+
+
+def entry_of(act: AbstractActivation) -> Entry:
+    """The most specific entry describing an instance (a variant if its fixed args match)."""
+    _load_catalog()
+    params = act.get_params()
+    best = None
+    for e in _ENTRIES.values():
+        if e.cls is type(act) and all(params.get(k) == v for k, v in e.fixed.items()):
+            if best is None or len(e.fixed) > len(best.fixed):
+                best = e
+    if best is None:
+        raise UnknownNameError(f"{type(act).__name__} is not registered")
+    return best
+
+
+def spec_of(act: AbstractActivation) -> str:
+    """The spec string of an instance: its most specific name and the arguments it does not fix."""
+    e = entry_of(act)
+    return format_spec(e.name, {k: v for k, v in act.get_params().items() if k not in e.fixed})
+
+
+def _load_catalog() -> None:
+    """The catalog registers itself when `actlab` is imported (catalog sits above core)."""

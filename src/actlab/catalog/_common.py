@@ -25,3 +25,9 @@ def step(x: Tensor, at: float = 0.0) -> Tensor:
 def finite_below(x: Tensor) -> Tensor:
     """x with −inf replaced by −max float (for f whose +inf limit is +inf, like x·σ(x))."""
     return x.clamp(min=-torch.finfo(x.dtype).max)
+
+
+def pick(cond: Tensor, a: float, b: float, like: Tensor) -> Tensor:
+    """a where cond else b, in like's dtype and device (exact constants, no float32 detour)."""
+    kw = {"dtype": like.dtype, "device": like.device}
+    return torch.where(cond, torch.tensor(a, **kw), torch.tensor(b, **kw))

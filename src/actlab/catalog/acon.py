@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from actlab.core import validate
@@ -68,7 +69,9 @@ def acon_properties(p1: float, p2: float, beta: float, learnable: tuple[str, ...
 
 
 def acon_f(x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> Tensor:
-    dx = (p1 - p2) * finite(x)
+    """ACON-C; ±inf inputs are taken as ±(largest float), so the output there is finite, never nan."""
+    x = finite(x)
+    dx = finite((p1 - p2) * x)
     return dx * torch.sigmoid(beta * dx) + p2 * x
 
 
@@ -164,7 +167,8 @@ class MetaACON(AbstractActivation):
         if x.dim() < 2 or x.shape[1] != c:
             raise ParameterError(f"meta_acon(channels={c}) expects input (N, {c}, ...), got {tuple(x.shape)}")
         pooled = x.mean(dim=tuple(range(2, x.dim()))) if x.dim() > 2 else x
-        b = torch.sigmoid(self.fc2(self.fc1(pooled.to(self.fc1.weight.dtype)))).to(x.dtype)
+        hidden = F.linear(pooled, self.fc1.weight.to(x.dtype), self.fc1.bias.to(x.dtype))
+        b = torch.sigmoid(F.linear(hidden, self.fc2.weight.to(x.dtype), self.fc2.bias.to(x.dtype)))
         return b.reshape(b.shape + (1,) * (x.dim() - 2))
 
     def param_views(self, x: Tensor) -> tuple[Tensor, ...]:

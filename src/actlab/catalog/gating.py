@@ -49,12 +49,13 @@ class GELU(AbstractActivation):
         self.approximate = validate.choice("gelu", "approximate", approximate, ("none", "tanh"))
 
     def f(self, x: Tensor) -> Tensor:
-        y = F.gelu(finite_below(x), approximate=self.approximate)
-        # torch's erf-form kernel returns nan at +inf; the limit is +inf.
+        # Below x = −40 both forms are −0 in every float format, so clamping there is exact and
+        # avoids −inf·0 = nan; torch's erf-form kernel also returns nan at +inf (limit +inf).
+        y = F.gelu(x.clamp(min=-40.0), approximate=self.approximate)
         return torch.where(x == math.inf, x, y) if self.approximate == "none" else y
 
     def df(self, x: Tensor) -> Tensor:
-        x = finite(x)
+        x = x.clamp(-40.0, 40.0)  # f' is exactly 0 / 1 beyond in every float format
         if self.approximate == "tanh":
             t = torch.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
@@ -140,9 +141,10 @@ class HardSwish(AbstractActivation):
     """
 
     def f(self, x: Tensor) -> Tensor:
-        return F.hardswish(finite_below(x))
+        return F.hardswish(x.clamp(min=-4.0))  # f = 0 for x ≤ −3: exact, and no −inf·0
 
     def df(self, x: Tensor) -> Tensor:
+        x = x.clamp(-4.0, 4.0)
         mid = ((x > -3) & (x < 3)).to(x.dtype)
         return mid * (x / 3 + 0.5) + (x >= 3).to(x.dtype)
 

@@ -39,23 +39,23 @@ class Mixed(AbstractActivation):
             raise ParameterError(f"mixed: {k} activations need at least {k} channels on dim {dim}, got {c}")
         return [c // k + (1 if i < c % k else 0) for i in range(k)]
 
-    def _apply(self, x: Tensor, fn: str) -> Tensor:
+    def _per_group(self, x: Tensor, fn: str) -> Tensor:
         dim = 1 if x.dim() >= 2 else 0
         parts = x.split(self._groups(x), dim)
         return torch.cat([getattr(a, fn)(p) for a, p in zip(self.acts, parts)], dim)
 
     def f(self, x: Tensor) -> Tensor:
-        return self._apply(x, "composite")
+        return self._per_group(x, "composite")
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._apply(x, "forward")
+        return self._per_group(x, "forward")
 
     def composite(self, x: Tensor) -> Tensor:
-        return self._apply(x, "composite")
+        return self._per_group(x, "composite")
 
     @torch.no_grad()
     def derivative(self, x: Tensor) -> Tensor:
-        return self._apply(x, "derivative")
+        return self._per_group(x, "derivative")
 
     def get_params(self) -> dict[str, Any]:
         return {"acts": list(self._params["acts"])}

@@ -5,8 +5,11 @@ sigmoid: h = clip(x/4 + 1/2, 0, 1), u = x/4 + 1/2), δ = h − u and ε ~ N(0, 1
 
   mode='output' (NAN, NAH):  φ = α·h + (1 − α)·u + d·σ·ε,  d = −sgn(x)·sgn(1 − α),
                               σ = c·(sigmoid(p·δ) − 1/2)²
-  mode='input' (NANI):        φ = h(x + s·σ·ε),  s = −sgn(x) (noise points toward the linear part)
+  mode='input' (NANI):        φ = h(x + s·σ·ε)
   mode='input_learned' (NANIL): φ = h(x + s·σ_L·ε), σ_L = c·softplus(p·|δ|) (learned noise level)
+  with s = 1 for normal noise and s = sgn(δ) for half-normal noise (it points from the saturated
+  part toward the linear one). NANIL with half-normal noise jumps at the thresholds, since
+  σ_L(δ = 0) = c·log 2 > 0.
 
 p is learnable per unit (init uniform on [−1, 1] or the given `p`). In train() ε is drawn once
 per forward from a seed taken from torch's global generator, and the backward pass regenerates
@@ -28,6 +31,7 @@ from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
+from actlab.catalog._common import finite
 
 _HALF_NORMAL_MEAN = math.sqrt(2 / math.pi)
 _DEFAULTS = {"tanh": (1.15, 0.5, "normal"), "sigmoid": (1.1, 0.15, "half_normal")}
@@ -92,24 +96,31 @@ class NoisyHard(AbstractActivation):
         k = 2 * self.c * (s - 0.5) * s * (1 - s)
         return self.c * (s - 0.5).square(), k * p * ddelta, k * delta
 
-    def _direction(self, x: Tensor) -> Tensor:
-        """d(x) = −sgn(x)·sgn(1 − α) in output mode (0 when α = 1); −sgn(x) in the input modes."""
-        if self.mode != "output":
-            return -torch.sign(x)
-        return -torch.sign(x) * float((1 - self.alpha > 0) - (1 - self.alpha < 0))
+    def _direction(self, x: Tensor) -> Tensor | float:
+        """Output mode: d(x) = −sgn(x)·sgn(1 − α) (0 when α = 1). Input modes: 1 for normal noise;
+        for half-normal noise sgn(δ), which points from the saturated part toward the linear one
+        and is 0 where the unit does not saturate."""
+        if self.mode == "output":
+            return -torch.sign(x) * float((1 - self.alpha > 0) - (1 - self.alpha < 0))
+        if self.noise == "normal":
+            return 1.0
+        return torch.sign(self._h(x) - (self.slope * x + self.offset))
 
     # --- maths -------------------------------------------------------------------
     def _extra(self, x: Tensor) -> dict:
         return {"seed": noise.new_seed(x.device)} if self.training and self.c != 0 else {}
 
     def f(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
-        eps, d = self._eps(x, seed), self._direction(x)
-        sigma = self._sigma(x, p)[0]
-        if self.mode == "output":
-            return self.alpha * self._h(x) + (1 - self.alpha) * (self.slope * x + self.offset) + d * sigma * eps
-        return self._h(x + d * sigma * eps)
+        xf = finite(x)  # the noise terms are bounded: ±inf inputs only enter through h and u
+        eps, d = self._eps(x, seed), self._direction(xf)
+        sigma = self._sigma(xf, p)[0]
+        if self.mode != "output":
+            return self._h(xf + d * sigma * eps)
+        y = self.alpha * self._h(x) + d * sigma * eps
+        return y + (1 - self.alpha) * (self.slope * x + self.offset) if self.alpha != 1 else y
 
     def df(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
+        x = finite(x)
         eps, d = self._eps(x, seed), self._direction(x)
         _, dsx, _ = self._sigma(x, p)
         if self.mode == "output":
@@ -118,6 +129,7 @@ class NoisyHard(AbstractActivation):
         return self._dh(x + d * sigma * eps) * (1 + d * dsx * eps)
 
     def dparams(self, x: Tensor, p: Tensor, seed: int | None = None) -> tuple[Tensor]:
+        x = finite(x)
         eps, d = self._eps(x, seed), self._direction(x)
         sigma, _, dsp = self._sigma(x, p)
         if self.mode == "output":
@@ -137,11 +149,12 @@ class NoisyHard(AbstractActivation):
             derivative_formula=("α·h'(x) + (1 − α)·u'(x) + d(x)·σ'(x)·ε" if self.mode == "output"
                                 else "h'(x + sσε)·(1 + s·σ'(x)·ε)"),
             range=(-INF, INF) if linear else (self.lo, self.hi),
-            monotonic=self.noise == "normal" and (self.mode != "output" or self.alpha <= 1),
+            monotonic=self.mode == "input" or (self.noise == "normal" and (self.mode != "output" or self.alpha <= 1)),
             zero_centered=self.kind == "tanh",
             saturation_left=hard, threshold_left=t0 if hard == "hard" else None,
             saturation_right=hard, threshold_right=t1 if hard == "hard" else None,
-            kinks=(Kink(t0, kink_slope), Kink(t1, kink_slope)), smoothness=0,
-            stochastic=True, learnable=("p",),
+            kinks=(Kink(t0, kink_slope), Kink(t1, kink_slope)),
+            smoothness=-1 if self.mode == "input_learned" and self.noise == "half_normal" else 0,
+            stochastic=not (self.mode == "output" and self.alpha == 1), learnable=("p",),
             reference="Gulcehre et al. 2016, 'Noisy activation functions' (ICML)",
         )

@@ -16,7 +16,7 @@ from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import step
+from actlab.catalog._common import pick, step
 
 
 def _leaky_properties(slope: float, formula: str, reference: str, learnable: tuple[str, ...] = (),
@@ -55,7 +55,7 @@ class LeakyReLU(AbstractActivation):
         return F.leaky_relu(x, self.negative_slope) if self.negative_slope else torch.relu(x)
 
     def df(self, x: Tensor) -> Tensor:
-        return torch.where(x > 0, 1.0, self.negative_slope).to(x.dtype)
+        return pick(x > 0, 1.0, self.negative_slope, x)
 
     @property
     def properties(self) -> Properties:
@@ -83,10 +83,12 @@ class LeakyReLU6(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         a, c, b = self.negative_slope, self.cap, self.cap_slope
-        if a == 0 and b == 0:
-            return F.hardtanh(x, 0.0, c)
-        y = torch.where(x < 0, a * x, x)
-        return torch.where(x > c, c + b * (x - c), y)
+        y = F.hardtanh(x, 0.0, c)
+        if a:
+            y = y + a * x.clamp(max=0)
+        if b:
+            y = y + b * (x - c).clamp(min=0)
+        return y
 
     def df(self, x: Tensor) -> Tensor:
         a, c, b = self.negative_slope, self.cap, self.cap_slope

@@ -29,11 +29,18 @@ def sample_points(act: AbstractActivation, n: int = 97, margin: float = 1e-2) ->
 
 def _input(act: AbstractActivation, n: int) -> Tensor:
     """A float64 input the activation accepts: 1-D for elementwise ones, (N, C, L) otherwise."""
+    channels = _channels(act)
     if act.properties.elementwise:
-        return sample_points(act, n)
+        x = sample_points(act, n)
+        return x if channels == 1 else x[: len(x) // channels * channels].reshape(-1, channels)
     g = torch.Generator().manual_seed(0)
     c = act.fc1.in_features if hasattr(act, "fc1") else 4
     return torch.randn(3, c, 4, generator=g, dtype=torch.float64) * 2
+
+
+def _channels(act: AbstractActivation) -> int:
+    """C of per-channel parameters (1 when all are shared)."""
+    return max([t.numel() for n in act.param_names for t in [getattr(act, n)]] + [1])
 
 
 def _repeatable(act: AbstractActivation, fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
@@ -102,9 +109,12 @@ def _check_param_grads(act: AbstractActivation, x: Tensor, params: list[Tensor],
 def _check_kinks(act: AbstractActivation) -> None:
     act = act.eval()
     for k in act.properties.kinks:
-        got = act.derivative(torch.tensor([k.at], dtype=torch.float64)).item()
-        assert abs(got - k.derivative) <= 1e-12 + 1e-9 * abs(k.derivative), (
-            f"{act.spec}: derivative at the kink {k.at} is {got}, documented {k.derivative}"
+        c = _channels(act)
+        at = torch.full((1, c) if c > 1 else (1,), k.at, dtype=torch.float64)
+        got = act.derivative(at).flatten()
+        want = torch.full_like(got, k.derivative)
+        assert torch.allclose(got, want, atol=1e-12, rtol=1e-9), (
+            f"{act.spec}: derivative at the kink {k.at} is {got.tolist()}, documented {k.derivative}"
         )
 
 

@@ -1,0 +1,36 @@
+"""Shared parametrisation: every registered name, plus variants that exercise other code paths."""
+
+from __future__ import annotations
+
+import actlab
+
+EXTRA_SPECS = [
+    "prelu(num_parameters=3)",
+    "snake(a=0.25, num_parameters=3)",
+    "snake(a=1e-07)",
+    "snake_beta(alpha=0.5, beta=2.0, num_parameters=2)",
+    "swish(beta=0.7, learnable=True)",
+    "swish(learnable=True, num_parameters=3)",
+    "acon_c(p1=0.8, p2=-0.4, beta=2.0, num_parameters=3)",
+    "acon_c(p1=1.5, p2=0.25, beta=-1.0)",
+    "leaky_relu(negative_slope=0.2)",
+    "leaky_relu6(negative_slope=0.1, cap=4.0, cap_slope=0.05)",
+    "elu(alpha=2.0)",
+    "celu(alpha=0.5)",
+    "hard_tanh(min_val=-2.0, max_val=3.0, slope=0.5)",
+    "softplus(beta=2.0, threshold=10.0)",
+    "threshold(threshold=-0.5, value=-1.0)",
+    "gelu(approximate='tanh')",
+    "noisy_hard_tanh(mode='input')",
+    "noisy_hard_tanh(mode='input_learned', noise='half_normal', num_parameters=3)",
+    "noisy_hard_sigmoid(mode='input', p=0.5)",
+    "noisy_hard_sigmoid(alpha=0.9, noise='normal')",
+    "noisy_hard_tanh(alpha=1.0)",
+    "mixed(acts=['cos', 'identity'])",
+    "mixed(acts=['relu', 'tanh', 'snake(a=0.5)'])",
+    "meta_acon(channels=8, r=4)",
+    "softmax(dim=1)",
+    "glu(dim=1)",
+]
+
+ALL_SPECS = actlab.names() + EXTRA_SPECS

@@ -123,7 +123,7 @@ def test_eval_is_deterministic(spec: str) -> None:
     assert torch.equal(act(x), act(x))
     if act.properties.stochastic and act.properties.elementwise:
         c = max(channels(act), 2)
-        x = torch.linspace(-3, 3, 600 * c, dtype=torch.float64).reshape(-1, c)
+        x = torch.linspace(-10, 10, 600 * c, dtype=torch.float64).reshape(-1, c)
         if "p" in act.param_names:
             # noisy units: with p near 0, or in mode='input' where σ(x) ≤ c/4 grows like δ², the
             # noise rarely changes h's output; a larger c (the public annealing knob) makes it visible.

@@ -134,11 +134,12 @@ class AbstractActivation(nn.Module, ABC):
         return tuple(_channel_view(getattr(self, n), x, n) for n in self.param_names)
 
     def _make_param(self, name: str, init: float, num_parameters: int, learnable: bool) -> None:
-        value = torch.full((num_parameters,), float(init))
+        """A learnable nn.Parameter (default dtype), or a fixed buffer kept in float64 so that
+        constants such as quick_gelu's 1.702 stay exact until the input's dtype is known."""
         if learnable:
-            self.register_parameter(name, nn.Parameter(value))
+            self.register_parameter(name, nn.Parameter(torch.full((num_parameters,), float(init))))
         else:
-            self.register_buffer(name, value)
+            self.register_buffer(name, torch.full((num_parameters,), float(init), dtype=torch.float64))
 
     def _learnable(self) -> tuple[str, ...]:
         return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))

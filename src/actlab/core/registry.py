@@ -125,7 +125,23 @@ def entry_of(act: AbstractActivation) -> Entry:
 def spec_of(act: AbstractActivation) -> str:
     """The spec string of an instance: its most specific name and the arguments it does not fix."""
     e = entry_of(act)
-    return format_spec(e.name, {k: v for k, v in act.get_params().items() if k not in e.fixed})
+    defaults = {k: p.default for k, p in inspect.signature(e.cls.__init__).parameters.items()}
+    params = {k: v for k, v in act.get_params().items() if k not in e.fixed and not _same(v, defaults.get(k, _MISSING))}
+    return format_spec(e.name, params)
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same kind (1 and 1.0 are the same; True and 1 are not)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 def _load_catalog() -> None:

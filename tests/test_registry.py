@@ -100,7 +100,7 @@ def test_spec_parser_rejects_everything_but_literals(spec: str, tmp_path) -> Non
 
 
 def test_spec_error_points_at_the_offending_part() -> None:
-    with pytest.raises(actlab.SpecError, match=r"rejected \"__import__\('os'\)\" \(column 20\)"):
+    with pytest.raises(actlab.SpecError, match=r"rejected \"__import__\('os'\)\" \(column 21\)"):
         parse_spec("relu(negative_slope=__import__('os'))")
 
 

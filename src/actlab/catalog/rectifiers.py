@@ -99,7 +99,7 @@ class LeakyReLU6(AbstractActivation):
     def properties(self) -> Properties:
         a, c, b = self.negative_slope, self.cap, self.cap_slope
         return Properties(
-            formula=f"{a:g}·x if x < 0; x if 0 ≤ x ≤ {c:g}; {c:g} + {b:g}·(x − {c:g}) if x > {c:g}",
+            formula=_piecewise(a, c, b),
             derivative_formula=f"{a:g} if x ≤ 0; 1 if 0 < x < {c:g}; {b:g} if x ≥ {c:g}",
             range=(-INF if a > 0 else 0.0, INF if b > 0 else c),
             monotonic=True,
@@ -112,6 +112,14 @@ class LeakyReLU6(AbstractActivation):
             smoothness=0,
             reference="Krizhevsky 2010 (ReLU6); leaky variant from the source articles",
         )
+
+
+def _piecewise(a: float, c: float, b: float) -> str:
+    if a == 0 and b == 0:
+        return f"min(max(0, x), {c:g})"
+    below = f"{a:g}·x if x < 0; " if a else "0 if x < 0; "
+    above = f"{c:g} + {b:g}·(x − {c:g})" if b else f"{c:g}"
+    return f"{below}x if 0 ≤ x ≤ {c:g}; {above} if x > {c:g}"
 
 
 @register("prelu", torch_class=nn.PReLU)

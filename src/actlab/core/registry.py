@@ -29,6 +29,8 @@ class Entry:
     """The torch.nn module this entry matches (for parity tests and `swap`)."""
 
 
+# Filled when `actlab` is imported: actlab/__init__.py imports the catalog, whose modules register
+# themselves here (core sits below catalog and never imports it).
 _ENTRIES: dict[str, Entry] = {}
 _ALIASES: dict[str, str] = {}
 
@@ -63,13 +65,11 @@ def add(entry: Entry) -> None:
 
 def names(pattern: str = "*") -> list[str]:
     """Canonical names matching a shell-style pattern, sorted."""
-    _load_catalog()
     return sorted(n for n in _ENTRIES if fnmatch.fnmatchcase(n, pattern))
 
 
 def entry(name: str) -> Entry:
     """The registry entry of a canonical name or alias."""
-    _load_catalog()
     key = _ALIASES.get(name, name)
     if key not in _ENTRIES:
         close = difflib.get_close_matches(name, [*_ENTRIES, *_ALIASES], n=3, cutoff=0.6)
@@ -79,7 +79,6 @@ def entry(name: str) -> Entry:
 
 
 def entries() -> list[Entry]:
-    _load_catalog()
     return [_ENTRIES[n] for n in sorted(_ENTRIES)]
 
 
@@ -110,7 +109,6 @@ def create(spec: str | AbstractActivation) -> AbstractActivation:
 
 def entry_of(act: AbstractActivation) -> Entry:
     """The most specific entry describing an instance (a variant if its fixed args match)."""
-    _load_catalog()
     params = act.get_params()
     best = None
     for e in _ENTRIES.values():
@@ -142,7 +140,3 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     return type(a) is type(b) and a == b
-
-
-def _load_catalog() -> None:
-    """The catalog registers itself when `actlab` is imported (catalog sits above core)."""

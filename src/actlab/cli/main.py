@@ -1,0 +1,31 @@
+"""`actlab` command line entry point (also `python -m actlab`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from actlab.cli import list_cmd, show_cmd
+from actlab.core.errors import ActlabInputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="actlab: verified activation functions and a laboratory to study them.")
+app.command("list")(list_cmd.list_command)
+app.command("show")(show_cmd.show_command)
+
+
+def main() -> None:
+    """Run the CLI. Bad input: one line on stderr, exit 2 (usage errors too). Internal failure:
+    one line, exit 1 (set ACTLAB_DEBUG=1 for the traceback)."""
+    try:
+        app()
+    except ActlabInputError as e:
+        print(f"actlab: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as e:
+        if os.environ.get("ACTLAB_DEBUG"):
+            raise
+        print(f"actlab: internal error: {type(e).__name__}: {e} (ACTLAB_DEBUG=1 shows the traceback)", file=sys.stderr)
+        sys.exit(1)

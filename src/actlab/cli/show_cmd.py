@@ -1,0 +1,40 @@
+"""`actlab show SPEC [--json]`: everything the catalog declares about one activation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from actlab.core.describe import describe, fmt_range
+
+
+def show_command(
+    spec: str = typer.Argument(..., help="A name or spec string, e.g. snake or 'snake(a=0.5)'."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout and nothing else."),
+) -> None:
+    """Show the declared properties, parameters and documentation of one activation."""
+    info = describe(spec)
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    p = info["properties"]
+    table = Table(title=info["spec"], show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("class", info["class"])
+    table.add_row("aliases", ", ".join(info["aliases"]) or "—")
+    table.add_row("torch equivalent", info["torch_equivalent"] or "—")
+    table.add_row("parameters", ", ".join(f"{k}={v!r}" for k, v in info["params"].items()) or "—")
+    for key, value in p.items():
+        if key == "range":
+            value = fmt_range(tuple(float(v) for v in value))
+        elif key == "kinks":
+            value = ", ".join(f"x={k['at']} (f'={k['derivative']:g})" for k in value) or "—"
+        table.add_row(key.replace("_", " "), str(value) if value not in ((), [], None, "") else "—")
+    console = Console(width=shutil.get_terminal_size((120, 24)).columns)
+    console.print(table)
+    console.print(info["doc"], markup=False)

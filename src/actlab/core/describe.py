@@ -1,0 +1,58 @@
+"""Plain-data descriptions of catalog entries (what `actlab list` and `actlab show` print)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+from actlab.core.activation import AbstractActivation
+from actlab.core.registry import create, entries, entry_of
+
+
+def fmt_range(rng: tuple[float, float]) -> str:
+    """'[lo, hi]', with '(' / ')' on infinite ends: '(−∞, 6]', '[-0.169971, ∞)'."""
+    lo, hi = rng
+    left = "(−∞" if math.isinf(lo) else f"[{lo:.6g}"
+    right = "∞)" if math.isinf(hi) else f"{hi:.6g}]"
+    return f"{left}, {right}"
+
+
+def summary_rows(pattern: str = "*") -> list[dict[str, Any]]:
+    """One row per canonical name matching `pattern`, with the declared headline properties."""
+    import fnmatch
+
+    rows = []
+    for e in entries():
+        if not fnmatch.fnmatchcase(e.name, pattern):
+            continue
+        p = create(e.name).properties
+        rows.append({
+            "name": e.name,
+            "formula": p.formula,
+            "range": p.to_dict()["range"],
+            "monotonic": p.monotonic,
+            "zero_centered": p.zero_centered,
+            "saturation": [p.saturation_left, p.saturation_right],
+            "learnable": list(p.learnable),
+            "elementwise": p.elementwise,
+        })
+    return rows
+
+
+def describe(spec: str | AbstractActivation) -> dict[str, Any]:
+    """Everything the catalog declares about one activation (JSON-ready)."""
+    act = create(spec)
+    e = entry_of(act)
+    doc = inspect.getdoc(type(act)) or ""
+    return {
+        "name": e.name,
+        "spec": act.spec,
+        "class": f"{type(act).__module__}.{type(act).__qualname__}",
+        "aliases": list(e.aliases),
+        "params": act.get_params(),
+        "fixed_by_variant": e.fixed,
+        "torch_equivalent": f"torch.nn.{e.torch_class.__name__}" if e.torch_class else None,
+        "properties": act.properties.to_dict(),
+        "doc": doc,
+    }

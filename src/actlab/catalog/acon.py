@@ -119,6 +119,9 @@ class ACON(AbstractActivation):
     def dparams(self, x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> tuple[Tensor, ...]:
         return acon_grads(x, p1, p2, beta)[1:]
 
+    def grads(self, x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> tuple[Tensor, ...]:
+        return acon_grads(x, p1, p2, beta)
+
     @property
     def properties(self) -> Properties:
         return acon_properties(self.p10, self.p20, self.beta0, self._learnable(),
@@ -130,6 +133,11 @@ class _AconMaths:
 
     has_vjp = False
     f = staticmethod(acon_f)
+    grads = staticmethod(acon_grads)
+
+    @staticmethod
+    def expand(x: Tensor, extra: dict) -> dict:
+        return extra
 
     @staticmethod
     def df(x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> Tensor:

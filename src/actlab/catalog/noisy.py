@@ -79,11 +79,6 @@ class NoisyHard(AbstractActivation):
         t0, t1 = (self.lo - self.offset) / self.slope, (self.hi - self.offset) / self.slope
         return self.slope * ((z > t0) & (z < t1)).to(z.dtype)
 
-    def _eps(self, x: Tensor, seed: int | None) -> Tensor | float:
-        if seed is None:
-            return _HALF_NORMAL_MEAN if self.noise == "half_normal" else 0.0
-        return noise.draw(seed, x, self.noise)
-
     def _sigma(self, x: Tensor, p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(σ, ∂σ/∂x, ∂σ/∂p) of the current mode."""
         delta = self._h(x) - (self.slope * x + self.offset)
@@ -110,31 +105,36 @@ class NoisyHard(AbstractActivation):
     def _extra(self, x: Tensor) -> dict:
         return {"seed": noise.new_seed(x.device)} if self.training and self.c != 0 else {}
 
-    def f(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
+    def expand(self, x: Tensor, extra: dict) -> dict:
+        """ε from the forward pass's seed (train), or its mean (eval)."""
+        if "seed" in extra:
+            return {"eps": noise.draw(extra["seed"], x, self.noise)}
+        return {"eps": _HALF_NORMAL_MEAN if self.noise == "half_normal" else 0.0}
+
+    def f(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
         xf = finite(x)  # the noise terms are bounded: ±inf inputs only enter through h and u
-        eps, d = self._eps(x, seed), self._direction(xf)
+        d = self._direction(xf)
         sigma = self._sigma(xf, p)[0]
         if self.mode != "output":
             return self._h(xf + d * sigma * eps)
         y = self.alpha * self._h(x) + d * sigma * eps
         return y + (1 - self.alpha) * (self.slope * x + self.offset) if self.alpha != 1 else y
 
-    def df(self, x: Tensor, p: Tensor, seed: int | None = None) -> Tensor:
-        x = finite(x)
-        eps, d = self._eps(x, seed), self._direction(x)
-        _, dsx, _ = self._sigma(x, p)
-        if self.mode == "output":
-            return self.alpha * self._dh(x) + (1 - self.alpha) * self.slope + d * dsx * eps
-        sigma = self._sigma(x, p)[0]
-        return self._dh(x + d * sigma * eps) * (1 + d * dsx * eps)
+    def df(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
+        return self.grads(x, p, eps)[0]
 
-    def dparams(self, x: Tensor, p: Tensor, seed: int | None = None) -> tuple[Tensor]:
+    def dparams(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> tuple[Tensor]:
+        return self.grads(x, p, eps)[1:]
+
+    def grads(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> tuple[Tensor, Tensor]:
         x = finite(x)
-        eps, d = self._eps(x, seed), self._direction(x)
-        sigma, _, dsp = self._sigma(x, p)
+        d = self._direction(x)
+        sigma, dsx, dsp = self._sigma(x, p)
         if self.mode == "output":
-            return (d * dsp * eps,)
-        return (self._dh(x + d * sigma * eps) * d * dsp * eps,)
+            dx = self.alpha * self._dh(x) + (1 - self.alpha) * self.slope + d * dsx * eps
+            return dx, d * dsp * eps
+        dh = self._dh(x + d * sigma * eps)
+        return dh * (1 + d * dsx * eps), dh * d * dsp * eps
 
     @property
     def properties(self) -> Properties:

@@ -74,9 +74,13 @@ class Snake(AbstractActivation):
         return 1 + torch.sin(2 * a * x)
 
     def dparams(self, x: Tensor, a: Tensor) -> tuple[Tensor]:
+        return self.grads(x, a)[1:]
+
+    def grads(self, x: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
         u = a * x
+        sin, cos = torch.sin(u), torch.cos(u)
         s = torch.sinc(u * _INV_PI)
-        return (x * x * s * (2 * torch.cos(u) - s),)
+        return 1 + 2 * sin * cos, x * x * s * (2 * cos - s)
 
     @property
     def properties(self) -> Properties:

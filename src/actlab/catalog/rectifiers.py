@@ -171,17 +171,19 @@ class RReLU(AbstractActivation):
     def _extra(self, x: Tensor) -> dict:
         return {"seed": noise.new_seed(x.device)} if self.training else {}
 
-    def _slope(self, x: Tensor, seed: int | None) -> Tensor | float:
-        if seed is None:
-            return (self.lower + self.upper) / 2
-        return noise.draw(seed, x, "uniform", self.lower, self.upper)
+    def expand(self, x: Tensor, extra: dict) -> dict:
+        """Per-element slopes from the forward pass's seed (train), or their mean (eval)."""
+        if "seed" in extra:
+            return {"slope": noise.draw(extra["seed"], x, "uniform", self.lower, self.upper)}
+        return {"slope": (self.lower + self.upper) / 2}
 
-    def f(self, x: Tensor, seed: int | None = None) -> Tensor:
-        return torch.where(x >= 0, x, self._slope(x, seed) * x)
+    def f(self, x: Tensor, slope: Tensor | float = 0.0) -> Tensor:
+        return torch.where(x >= 0, x, slope * x)
 
-    def df(self, x: Tensor, seed: int | None = None) -> Tensor:
-        a = self._slope(x, seed)
-        return torch.where(x > 0, 1.0, a if isinstance(a, Tensor) else torch.tensor(a, dtype=x.dtype)).to(x.dtype)
+    def df(self, x: Tensor, slope: Tensor | float = 0.0) -> Tensor:
+        if isinstance(slope, float):
+            return pick(x > 0, 1.0, slope, x)
+        return torch.where(x > 0, 1.0, slope).to(x.dtype)
 
     @property
     def properties(self) -> Properties:

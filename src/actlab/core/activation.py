@@ -12,6 +12,7 @@ Non-elementwise activations (softmax, glu, ...) write `vjp(x, g)` instead of `df
 
 from __future__ import annotations
 
+import weakref
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -22,30 +23,69 @@ from actlab.core.errors import ParameterError
 from actlab.core.properties import Properties
 
 
+def backward_terms(maths: Any, g: Tensor, x: Tensor, params: tuple[Tensor, ...], need_x: bool,
+                   need_p: tuple[bool, ...], kw: dict) -> tuple[Tensor | None, ...]:
+    """(∂L/∂x, ∂L/∂p...) from the closed forms, parameter gradients reduced to the parameters' shapes."""
+    if not any(need_p):
+        gx = maths.vjp(x, g, *params, **kw) if maths.has_vjp else g * maths.df(x, *params, **kw)
+        return (gx if need_x else None, *([None] * len(params)))
+    d, *partials = maths.grads(x, *params, **kw)
+    gp = [(g * dp).sum_to_size(p.shape) if need else None for p, dp, need in zip(params, partials, need_p)]
+    return (g * d if need_x else None, *gp)
+
+
 class _Exact(torch.autograd.Function):
-    """y = act.f(x, *p); backward from act.df / act.dparams (or act.vjp)."""
+    """y = maths.f(x, *p); backward from the closed forms (maths.grads / df / vjp).
+
+    `extra` holds non-tensor arguments fixed at forward time (a noise seed); `maths.expand`
+    turns them into the keyword arguments of the maths (the noise itself), once in forward and
+    again in backward, so that only x and the parameters are saved.
+    """
 
     @staticmethod
-    def forward(ctx: Any, act: AbstractActivation, extra: dict, x: Tensor, *params: Tensor) -> Tensor:
-        ctx.act, ctx.extra = act, extra
+    def forward(ctx: Any, maths: Any, extra: dict, x: Tensor, *params: Tensor) -> Tensor:
+        ctx.maths, ctx.extra = maths, extra
         ctx.save_for_backward(x, *params)
-        return act.f(x, *params, **extra)
+        kw = maths.expand(x, extra)
+        f = fused_kernel(maths, "f") if getattr(maths, "fused", False) else maths.f
+        return f(x, *params, **kw)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         x, *params = ctx.saved_tensors
-        act, extra = ctx.act, ctx.extra
-        need_x, need_p = ctx.needs_input_grad[2], ctx.needs_input_grad[3:]
-        gx = None
-        if need_x:
-            gx = act.vjp(x, g, *params, **extra) if act.has_vjp else g * act.df(x, *params, **extra)
-        gp: list[Tensor | None] = [None] * len(params)
-        if any(need_p):
-            partials = act.dparams(x, *params, **extra)
-            for i, (p, d) in enumerate(zip(params, partials)):
-                if need_p[i]:
-                    gp[i] = (g * d).sum_to_size(p.shape)
-        return (None, None, gx, *gp)
+        maths = ctx.maths
+        need_x, need_p = ctx.needs_input_grad[2], tuple(ctx.needs_input_grad[3:])
+        kw = maths.expand(x, ctx.extra)
+        # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused kernel may run.
+        if getattr(maths, "fused", False) and not torch.is_grad_enabled():
+            grads = fused_kernel(maths, ("backward", need_x, need_p))(g, x, *params, **kw)
+        else:
+            grads = backward_terms(maths, g, x, tuple(params), need_x, need_p, kw)
+        return (None, None, *grads)
+
+
+_FUSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Compiled kernels per activation object (kept out of the module so copies never share them)."""
+
+
+def fused_kernel(maths: Any, key: Any) -> Any:
+    """A torch.compile'd (inductor) version of maths.f or of its backward, cached on the object.
+
+    Compiled once per activation instance, call signature and dtype (dynamic shapes); the first
+    call costs seconds of compilation, later ones run one fused loop instead of one pass per op.
+    """
+    cache = _FUSED.setdefault(maths, {})
+    if key not in cache:
+        if key == "f":
+            fn = maths.f
+        else:
+            _, need_x, need_p = key
+
+            def fn(g: Tensor, x: Tensor, *params: Tensor, **kw: Any) -> tuple[Tensor | None, ...]:
+                return backward_terms(maths, g, x, params, need_x, need_p, kw)
+
+        cache[key] = torch.compile(fn, dynamic=True)
+    return cache[key]
 
 
 class AbstractActivation(nn.Module, ABC):
@@ -63,6 +103,8 @@ class AbstractActivation(nn.Module, ABC):
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
     has_vjp: ClassVar[bool] = False
+    fused: bool = False
+    """Run forward and backward as torch.compile'd fused kernels (see `fuse`)."""
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -85,6 +127,14 @@ class AbstractActivation(nn.Module, ABC):
         """Closed-form ∂f/∂p for each tensor in `param_names` (broadcastable against x)."""
         return ()
 
+    def grads(self, x: Tensor, *p: Tensor, **kw: Any) -> tuple[Tensor, ...]:
+        """(f', ∂f/∂p...) together; override to share intermediate results between them."""
+        return (self.df(x, *p, **kw), *self.dparams(x, *p, **kw))
+
+    def expand(self, x: Tensor, extra: dict) -> dict:
+        """Keyword arguments of the maths from `_extra`'s values (e.g. noise from its seed)."""
+        return extra
+
     @property
     @abstractmethod
     def properties(self) -> Properties:
@@ -94,9 +144,19 @@ class AbstractActivation(nn.Module, ABC):
     def forward(self, x: Tensor) -> Tensor:
         return _Exact.apply(self, self._extra(x), x, *self.param_views(x))
 
+    def fuse(self, enabled: bool = True) -> AbstractActivation:
+        """Compile forward and backward into fused kernels with torch.compile (inductor).
+
+        Costs seconds of compilation on the first call per dtype; then forward + backward run
+        at about the cost of torch's own fused activations. Double backward keeps the eager
+        closed forms. Returns self.
+        """
+        self.fused = enabled
+        return self
+
     def composite(self, x: Tensor) -> Tensor:
         """The same function through plain autograd (for export and for comparison)."""
-        return self.f(x, *self.param_views(x), **self._extra(x))
+        return self.f(x, *self.param_views(x), **self.expand(x, self._extra(x)))
 
     @torch.no_grad()
     def derivative(self, x: Tensor) -> Tensor:
@@ -105,7 +165,7 @@ class AbstractActivation(nn.Module, ABC):
         For non-elementwise activations this is ∂(Σ f(x))/∂x, the vector-Jacobian product
         with ones, which equals f'(x) for elementwise ones.
         """
-        p, extra = self.param_views(x), self._extra(x)
+        p, extra = self.param_views(x), self.expand(x, self._extra(x))
         if self.has_vjp:
             return self.vjp(x, torch.ones_like(self.f(x, *p, **extra)), *p, **extra)
         return self.df(x, *p, **extra).expand_as(x).clone()
@@ -126,7 +186,7 @@ class AbstractActivation(nn.Module, ABC):
 
     # --- helpers for subclasses ---------------------------------------------------
     def _extra(self, x: Tensor) -> dict[str, Any]:
-        """Non-tensor arguments for f/df/dparams fixed at forward time (e.g. a noise seed)."""
+        """Non-tensor values fixed at forward time (e.g. a noise seed); see `expand`."""
         return {}
 
     def param_views(self, x: Tensor) -> tuple[Tensor, ...]:

@@ -4,14 +4,19 @@ For each activation, on one float32 tensor of 2**22 elements (requires_grad, lea
 parameters too): the median time of forward + backward relative to
 torch.nn.functional.gelu measured in the same run, and the bytes saved for backward
 relative to the input's bytes (counted with torch.autograd.graph.saved_tensors_hooks,
-each storage once), for the exact path (`act(x)`) and the composite path (`act.composite(x)`).
+each storage once), for the exact path eager (`act(x)`), the exact path fused (`act.fuse()`,
+torch.compile'd kernels; compilation happens in the warm-up and is not timed) and the
+composite path (`act.composite(x)`, plain autograd). Stochastic units are timed in train()
+(noise drawn, and regenerated in backward) and in eval().
 
-    python benchmarks/bench_activations.py [--size-log2 22] [--repeat 15] [--only snake,acon_c] [--device cpu]
+    python benchmarks/bench_activations.py [--size-log2 22] [--repeat 15] [--only snake,acon_c] [--no-fused]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import math
 import statistics
 import time
 
@@ -59,6 +64,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", default="", help="comma-separated specs (default: every elementwise entry)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-fused", action="store_true", help="skip the fused column (no compilation)")
     args = ap.parse_args()
     torch.manual_seed(0)
     x = (torch.randn(2**args.size_log2, device=args.device) * 3).requires_grad_(True)
@@ -66,14 +72,19 @@ def main() -> None:
     specs = args.only.split(",") if args.only else [n for n in actlab.names() if actlab.create(n).properties.elementwise]
     print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads, n = 2^{args.size_log2}; "
           f"F.gelu forward+backward = {base * 1e3:.2f} ms")
-    print(f"{'activation':28s} {'exact/gelu':>10s} {'composite/gelu':>14s} {'saved exact':>11s} {'saved comp.':>11s}")
+    print(f"{'activation':34s} {'eager/gelu':>10s} {'fused/gelu':>10s} {'composite/gelu':>14s} "
+          f"{'saved exact':>11s} {'saved comp.':>11s}")
     for spec in specs:
-        act = actlab.create(spec).to(args.device).train()
-        t_exact = fwd_bwd_time(act, x, args.repeat)
-        t_comp = fwd_bwd_time(act.composite, x, args.repeat)
-        s_exact, s_comp = saved_ratio(act, x), saved_ratio(act.composite, x)
-        mark = "  <- target 1.5x" if spec in TARGETS else ""
-        print(f"{spec:28s} {t_exact / base:10.2f} {t_comp / base:14.2f} {s_exact:11.2f} {s_comp:11.2f}{mark}")
+        for mode in ("train", "eval") if actlab.create(spec).properties.stochastic else ("train",):
+            act = actlab.create(spec).to(args.device).train(mode == "train")
+            t_exact = fwd_bwd_time(act, x, args.repeat)
+            t_fused = math.nan if args.no_fused else fwd_bwd_time(copy.deepcopy(act).fuse(), x, args.repeat)
+            t_comp = fwd_bwd_time(act.composite, x, args.repeat)
+            s_exact, s_comp = saved_ratio(act, x), saved_ratio(act.composite, x)
+            mark = "  <- target 1.5x" if spec in TARGETS else ""
+            label = f"{spec} [{mode}]" if act.properties.stochastic else spec
+            print(f"{label:34s} {t_exact / base:10.2f} {t_fused / base:10.2f} {t_comp / base:14.2f} "
+                  f"{s_exact:11.2f} {s_comp:11.2f}{mark}", flush=True)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,23 @@ def test_extreme_inputs(spec: str) -> None:
         assert torch.isnan(act(nan)).all(), f"{spec}: f(nan) should be nan"
 
 
+@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if make(s).properties.elementwise])
+def test_saves_only_the_input_and_parameters(spec: str) -> None:
+    """The exact path keeps one input's worth (plus the parameters) for backward."""
+    act = make(spec).train()
+    x = example(act, torch.float32).requires_grad_(True)
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        act(x)
+    param_bytes = sum(p.numel() * 4 for p in act.parameters()) + sum(b.numel() * 8 for b in act.buffers())
+    assert x.numel() * 4 <= sum(saved.values()) <= x.numel() * 4 + param_bytes + 64
+
+
 @pytest.mark.parametrize("spec", ALL_SPECS)
 def test_eval_is_deterministic(spec: str) -> None:
     act = make(spec).eval()

@@ -100,9 +100,14 @@ class Swish(AbstractActivation):
         return s * (1 + z * (1 - s))
 
     def dparams(self, x: Tensor, beta: Tensor) -> tuple[Tensor]:
+        return self.grads(x, beta)[1:]
+
+    def grads(self, x: Tensor, beta: Tensor) -> tuple[Tensor, Tensor]:
         x = finite(x)
-        s = torch.sigmoid(beta * x)
-        return (x * x * s * (1 - s),)
+        z = beta * x
+        s = torch.sigmoid(z)
+        s1 = s * (1 - s)
+        return s + z * s1, x * x * s1
 
     @property
     def properties(self) -> Properties:

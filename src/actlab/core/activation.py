@@ -47,8 +47,9 @@ class _Exact(torch.autograd.Function):
         ctx.maths, ctx.extra = maths, extra
         ctx.save_for_backward(x, *params)
         kw = maths.expand(x, extra)
-        f = fused_kernel(maths, "f") if getattr(maths, "fused", False) else maths.f
-        return f(x, *params, **kw)
+        if getattr(maths, "fused", False):
+            return fused_kernel(maths, "f")(x.detach(), *(p.detach() for p in params), **kw)
+        return maths.f(x, *params, **kw)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
@@ -58,7 +59,7 @@ class _Exact(torch.autograd.Function):
         kw = maths.expand(x, ctx.extra)
         # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused kernel may run.
         if getattr(maths, "fused", False) and not torch.is_grad_enabled():
-            grads = fused_kernel(maths, ("backward", need_x, need_p))(g, x, *params, **kw)
+            grads = fused_kernel(maths, ("backward", need_x, need_p))(g, x.detach(), *(p.detach() for p in params), **kw)
         else:
             grads = backward_terms(maths, g, x, tuple(params), need_x, need_p, kw)
         return (None, None, *grads)

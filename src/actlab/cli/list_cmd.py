@@ -9,17 +9,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from actlab.core.describe import fmt_range, summary_rows
+from actlab.core.describe import fmt_range, markdown_table, summary_rows
 
 
 def list_command(
     pattern: str = typer.Argument("*", help="Shell-style pattern on names, e.g. '*relu*'."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout and nothing else."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table (the README's catalog)."),
 ) -> None:
     """List the catalog: name, formula, range, monotonic, zero-centred, saturation, learnable."""
     rows = summary_rows(pattern)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if markdown:
+        typer.echo(markdown_table(rows))
         return
     table = Table(title=f"actlab catalog ({len(rows)} activations)")
     table.add_column("name", no_wrap=True, style="bold")

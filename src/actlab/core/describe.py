@@ -56,3 +56,16 @@ def describe(spec: str | AbstractActivation) -> dict[str, Any]:
         "properties": act.properties.to_dict(),
         "doc": doc,
     }
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The catalog as a Markdown table (generated into the README, never edited by hand)."""
+    head = "| name | formula | range | monotonic | zero-centred | saturation (left/right) | learnable |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lo, hi = (float(v) for v in r["range"])
+        cells = [f"`{r['name']}`", r["formula"].replace("|", "\\|"), fmt_range((lo, hi)),
+                 "yes" if r["monotonic"] else "no", "yes" if r["zero_centered"] else "no",
+                 "/".join(r["saturation"]), ", ".join(r["learnable"]) or "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

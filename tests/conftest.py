@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import torch
+
 import actlab
+
+
+def make64(spec: str) -> actlab.AbstractActivation:
+    """Build with float64 as the default dtype, so learnable initial values such as 0.7 are exact."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return actlab.create(spec).double()
+    finally:
+        torch.set_default_dtype(old)
 
 EXTRA_SPECS = [
     "prelu(num_parameters=3)",
@@ -31,6 +43,8 @@ EXTRA_SPECS = [
     "meta_acon(channels=8, r=4)",
     "softmax(dim=1)",
     "glu(dim=1)",
+    "gated_unit(gate='gelu_tanh')",
+    "star_relu(num_parameters=3)",
 ]
 
 ALL_SPECS = actlab.names() + EXTRA_SPECS

@@ -264,9 +264,9 @@ def test_registry_covers_the_issue() -> None:
     hard_swish hard_sigmoid hard_tanh sigmoid log_sigmoid tanh softplus softsign soft_shrink hard_shrink
     tanh_shrink glu softmax log_softmax softmin hard_sigmoid_gulcehre hard_sigmoid_keras leaky_relu6 swish
     square signed_square sin cos snake snake_beta acon_a acon_b acon_c meta_acon noisy_hard_tanh
-    noisy_hard_sigmoid mixed squared_relu quick_gelu""".split()
+    noisy_hard_sigmoid mixed squared_relu quick_gelu geglu swiglu reglu star_relu""".split()
     assert set(required) <= set(actlab.names())
-    for name in ("glu", "softmax", "log_softmax", "softmin", "meta_acon", "mixed"):
+    for name in ("glu", "geglu", "swiglu", "softmax", "log_softmax", "softmin", "meta_acon", "mixed"):
         assert not actlab.create(name).properties.elementwise
 
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import actlab
+from conftest import make64
 
 mp.mp.dps = 50
 sig = lambda x: 1 / (1 + mp.exp(-x))  # noqa: E731
@@ -55,6 +56,7 @@ GOLDEN = {
     "signed_square": lambda x: x * abs(x),
     "sin": mp.sin,
     "cos": mp.cos,
+    "star_relu": lambda x: mp.mpf("0.8944") * max(x, 0) ** 2 - mp.mpf("0.4472"),
     # eval() of the noisy units is the expectation over ε (output mode: linear in ε)
     "noisy_hard_tanh": lambda x: mp.mpf("1.15") * clip(x, -1, 1) - mp.mpf("0.15") * x,
     "noisy_hard_sigmoid(p=0.5)": lambda x: (
@@ -63,16 +65,6 @@ GOLDEN = {
         * mp.sqrt(2 / mp.pi)
     ),
 }
-def make64(spec: str) -> actlab.AbstractActivation:
-    """Build with float64 as the default dtype, so learnable initial values such as 0.7 are exact."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        return actlab.create(spec).double()
-    finally:
-        torch.set_default_dtype(old)
-
-
 POINTS = [-7.3, -2.7, -1.1, -0.3, 0.4, 1.7, 3.2, 6.5]  # no kink of any entry here
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import actlab
+from conftest import make64
 
 ELEMENTWISE = [n for n in actlab.names() if actlab.create(n).properties.elementwise]
 reals = st.floats(min_value=-60, max_value=60, allow_nan=False)
@@ -17,7 +18,7 @@ reals = st.floats(min_value=-60, max_value=60, allow_nan=False)
 
 def _eval(spec: str) -> actlab.AbstractActivation:
     torch.manual_seed(0)
-    return actlab.create(spec).double().eval()
+    return make64(spec).eval()
 
 
 def _f(act: actlab.AbstractActivation, *xs: float) -> list[float]:

@@ -21,7 +21,8 @@ def test_create_snake_example_from_the_issue() -> None:
 
 
 def test_names_pattern() -> None:
-    assert actlab.names("*relu*") == ["leaky_relu", "leaky_relu6", "prelu", "relu", "relu6", "rrelu", "squared_relu"]
+    assert actlab.names("*relu*") == ["leaky_relu", "leaky_relu6", "prelu", "relu", "relu6", "rrelu", "squared_relu",
+                                      "star_relu"]
     assert actlab.names("nothing*") == []
 
 

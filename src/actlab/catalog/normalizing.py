@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Properties
-from actlab.core.registry import register
+from actlab.core.registry import create, register
 
 
 class _AlongDim(AbstractActivation):
@@ -83,22 +83,40 @@ class Softmin(_AlongDim):
         return _props("e^(−x_i)/Σ e^(−x_j)", "−s·(g − Σ g·s), s = softmin(x)", (0.0, 1.0), False, "torch.nn.Softmin")
 
 
-@register("glu", torch_class=nn.GLU)
-class GLU(_AlongDim):
-    """Gated linear unit: split x in halves (a, b) along `dim`; f = a·σ(b) (half the size).
+@register("reglu", gate="relu")
+@register("swiglu", gate="silu")
+@register("geglu", gate="gelu")
+@register("glu", torch_class=nn.GLU, gate="sigmoid")
+@register("gated_unit")
+class GLU(AbstractActivation):
+    """Gated linear unit: split x in halves (a, b) along `dim`; f = a·gate(b) (half the size).
 
-    Dauphin et al. 2017, "Language modeling with gated convolutional networks".
+    vjp: (g·gate(b), g·a·gate'(b)), with gate' the gate's closed-form derivative.
+    glu is gate = sigmoid (Dauphin et al. 2017, "Language modeling with gated convolutional
+    networks"); geglu, swiglu and reglu use gelu, silu and relu (Shazeer 2020, "GLU variants
+    improve transformer"). torch's convention: the first half is the value, the second the gate.
     """
 
+    has_vjp = True
+
+    def __init__(self, dim: int = -1, gate: str = "sigmoid") -> None:
+        super().__init__(dim=dim, gate=gate)
+        self.dim = validate.integer("glu", "dim", dim, low=-(2**31))
+        self.gate = create(validate.choice("glu", "gate", gate, ("sigmoid", "gelu", "gelu_tanh", "silu", "relu")))
+
     def f(self, x: Tensor) -> Tensor:
-        return F.glu(x, self.dim)
+        if self.get_params()["gate"] == "sigmoid":
+            return F.glu(x, self.dim)
+        a, b = x.chunk(2, self.dim)
+        return a * self.gate.f(b, *self.gate.param_views(b))
 
     def vjp(self, x: Tensor, g: Tensor) -> Tensor:
         a, b = x.chunk(2, self.dim)
-        s = torch.sigmoid(b)
-        return torch.cat((g * s, g * a * s * (1 - s)), self.dim)
+        p = self.gate.param_views(b)
+        return torch.cat((g * self.gate.f(b, *p), g * a * self.gate.df(b, *p)), self.dim)
 
     @property
     def properties(self) -> Properties:
-        return _props("a·σ(b), (a, b) = halves of x", "(g·σ(b), g·a·σ(b)(1 − σ(b)))", (-INF, INF), False,
-                      "Dauphin et al. 2017")
+        name = self.get_params()["gate"]
+        return _props(f"a·{name}(b), (a, b) = halves of x", f"(g·{name}(b), g·a·{name}'(b))", (-INF, INF), False,
+                      "Dauphin et al. 2017; Shazeer 2020")

@@ -248,3 +248,41 @@ class SquaredReLU(AbstractActivation):
             zero_centered=False, saturation_left="hard", threshold_left=0.0, smoothness=1,
             reference="So et al. 2021 (Primer)",
         )
+
+
+@register("star_relu")
+class StarReLU(AbstractActivation):
+    """StarReLU: f(x) = s·max(0, x)² + b, scale s and bias b learnable (init 0.8944, −0.4472).
+
+    f'(x) = 2s·max(0, x); ∂f/∂s = max(0, x)²; ∂f/∂b = 1. The init makes f's output mean 0 and
+    variance 1 for x ~ N(0, 1). Yu et al. 2022, "MetaFormer baselines for vision".
+    """
+
+    param_names = ("scale", "bias")
+
+    def __init__(self, scale: float = 0.8944, bias: float = -0.4472, num_parameters: int = 1) -> None:
+        super().__init__(scale=scale, bias=bias, num_parameters=num_parameters)
+        self.scale0 = validate.real("star_relu", "scale", scale, low=0.0)
+        self.bias0 = validate.real("star_relu", "bias", bias)
+        n = validate.integer("star_relu", "num_parameters", num_parameters)
+        self._make_param("scale", self.scale0, n, learnable=True)
+        self._make_param("bias", self.bias0, n, learnable=True)
+
+    def f(self, x: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
+        return scale * torch.relu(x).square() + bias
+
+    def df(self, x: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
+        return 2 * scale * torch.relu(x)
+
+    def dparams(self, x: Tensor, scale: Tensor, bias: Tensor) -> tuple[Tensor, Tensor]:
+        return torch.relu(x).square(), torch.ones_like(x)
+
+    @property
+    def properties(self) -> Properties:
+        s, b = self.scale0, self.bias0
+        return Properties(
+            formula=f"{s:g}·max(0, x)² + {b:g}", derivative_formula=f"{2 * s:g}·max(0, x)",
+            range=(b, INF if s > 0 else b), monotonic=True, zero_centered=False,
+            saturation_left="hard", threshold_left=0.0, smoothness=1, learnable=self._learnable(),
+            reference="Yu et al. 2022 (MetaFormer baselines)",
+        )

@@ -69,7 +69,8 @@ def main() -> None:
     torch.manual_seed(0)
     x = (torch.randn(2**args.size_log2, device=args.device) * 3).requires_grad_(True)
     base = fwd_bwd_time(F.gelu, x, args.repeat)
-    specs = args.only.split(",") if args.only else [n for n in actlab.names() if actlab.create(n).properties.elementwise]
+    every = [n for n in actlab.names() if actlab.create(n).properties.elementwise]
+    specs = args.only.split(",") if args.only else every
     print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads, n = 2^{args.size_log2}; "
           f"F.gelu forward+backward = {base * 1e3:.2f} ms")
     print(f"{'activation':34s} {'eager/gelu':>10s} {'fused/gelu':>10s} {'composite/gelu':>14s} "

@@ -59,10 +59,11 @@ GOLDEN = {
     "star_relu": lambda x: mp.mpf("0.8944") * max(x, 0) ** 2 - mp.mpf("0.4472"),
     # eval() of the noisy units is the expectation over ε (output mode: linear in ε)
     "noisy_hard_tanh": lambda x: mp.mpf("1.15") * clip(x, -1, 1) - mp.mpf("0.15") * x,
+    # α = 1.1, c = 0.15, p = 0.5, d(x) = −sgn(x)·sgn(1 − α) = sgn(x), E|ε| = √(2/π)
     "noisy_hard_sigmoid(p=0.5)": lambda x: (
         mp.mpf("1.1") * clip(x / 4 + mp.mpf(1) / 2, 0, 1) - mp.mpf("0.1") * (x / 4 + mp.mpf(1) / 2)
-        + (-mp.sign(x) * -1) * mp.mpf("0.15") * (sig(mp.mpf("0.5") * (clip(x / 4 + mp.mpf(1) / 2, 0, 1) - x / 4 - mp.mpf(1) / 2)) - mp.mpf(1) / 2) ** 2
-        * mp.sqrt(2 / mp.pi)
+        + mp.sign(x) * mp.mpf("0.15") * mp.sqrt(2 / mp.pi)
+        * (sig(mp.mpf("0.5") * (clip(x / 4 + mp.mpf(1) / 2, 0, 1) - x / 4 - mp.mpf(1) / 2)) - mp.mpf(1) / 2) ** 2
     ),
 }
 POINTS = [-7.3, -2.7, -1.1, -0.3, 0.4, 1.7, 3.2, 6.5]  # no kink of any entry here
@@ -86,7 +87,7 @@ def test_snake_parameter_derivative_matches_mpmath() -> None:
     x = torch.tensor(POINTS, dtype=torch.float64)
     (da,) = act.dparams(x, act.a.reshape(()))
     for i, p in enumerate(POINTS):
-        want = mp.diff(lambda a: mp.mpf(p) + mp.sin(a * p) ** 2 / a, mp.mpf("0.5"))
+        want = mp.diff(lambda a, p=p: mp.mpf(p) + mp.sin(a * p) ** 2 / a, mp.mpf("0.5"))
         assert math.isclose(da[i].item(), float(want), rel_tol=1e-10, abs_tol=1e-12)
 
 

@@ -6,6 +6,7 @@
     tensor([1., 1., 1.])
 """
 
+import actlab.catalog  # noqa: E402,F401  (registers the catalog)
 from actlab._version import __version__
 from actlab.core.activation import AbstractActivation
 from actlab.core.check import check_activation
@@ -13,8 +14,6 @@ from actlab.core.errors import ActlabInputError, ParameterError, ParameterTypeEr
 from actlab.core.properties import Kink, Properties
 from actlab.core.registry import create, get_class, names
 from actlab.core.swap import swap
-
-import actlab.catalog  # noqa: E402,F401  (registers the catalog)
 
 __all__ = [
     "AbstractActivation",

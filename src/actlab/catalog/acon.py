@@ -15,12 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from actlab.catalog._common import finite
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation, _Exact
 from actlab.core.errors import ParameterError
 from actlab.core.properties import INF, SWISH_MIN, SWISH_SLOPE_MAX, SWISH_SLOPE_MIN, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import finite
 
 _REFERENCE = "Ma et al. 2021, 'Activate or not: learning customized activation' (CVPR)"
 

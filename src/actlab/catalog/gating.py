@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from actlab.catalog._common import finite, finite_below
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, SWISH_MIN, Kink, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import finite, finite_below
 
 GELU_MIN = -0.16997120747990366169
 """min of x·Φ(x), at x = −0.75179152469356445746 (mpmath)."""

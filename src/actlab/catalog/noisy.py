@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from actlab.catalog._common import finite
 from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import finite
 
 _HALF_NORMAL_MEAN = math.sqrt(2 / math.pi)
 _DEFAULTS = {"tanh": (1.15, 0.5, "normal"), "sigmoid": (1.1, 0.15, "half_normal")}

@@ -7,11 +7,11 @@ import math
 import torch
 from torch import Tensor
 
+from actlab.catalog._common import finite
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import finite
 
 _INV_PI = 1 / math.pi
 

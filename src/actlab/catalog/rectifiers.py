@@ -6,17 +6,15 @@ e.g. relu'(0) = 0, leaky_relu'(0) = negative_slope, relu6'(6) = 0.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from actlab.catalog._common import pick, step
 from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import pick, step
 
 
 def _leaky_properties(slope: float, formula: str, reference: str, learnable: tuple[str, ...] = (),

@@ -5,17 +5,15 @@ Hard functions return f' = 0 exactly at their saturation thresholds (torch.nn's 
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from actlab.catalog._common import finite
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
-from actlab.catalog._common import finite
 
 
 @register("sigmoid", aliases=("logistic",), torch_class=nn.Sigmoid)
@@ -183,5 +181,6 @@ class HardTanh(AbstractActivation):
             formula=f"clip({s:g}·x, {lo:g}, {hi:g})", derivative_formula=f"{s:g} if {lo / s:g} < x < {hi / s:g} else 0",
             range=(lo, hi), monotonic=True, zero_centered=lo < 0 < hi, saturation_left="hard",
             threshold_left=lo / s, saturation_right="hard", threshold_right=hi / s,
-            kinks=(Kink(lo / s, 0.0), Kink(hi / s, 0.0)), smoothness=0, reference="Collobert 2004; Gulcehre et al. 2016",
+            kinks=(Kink(lo / s, 0.0), Kink(hi / s, 0.0)), smoothness=0,
+            reference="Collobert 2004; Gulcehre et al. 2016",
         )

@@ -59,7 +59,8 @@ class _Exact(torch.autograd.Function):
         kw = maths.expand(x, ctx.extra)
         # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused kernel may run.
         if getattr(maths, "fused", False) and not torch.is_grad_enabled():
-            grads = fused_kernel(maths, ("backward", need_x, need_p))(g, x.detach(), *(p.detach() for p in params), **kw)
+            kernel = fused_kernel(maths, ("backward", need_x, need_p))
+            grads = kernel(g, x.detach(), *(p.detach() for p in params), **kw)
         else:
             grads = backward_terms(maths, g, x, tuple(params), need_x, need_p, kw)
         return (None, None, *grads)

@@ -11,7 +11,7 @@ call so the noise repeats, in train().
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -124,4 +124,5 @@ def _close(a: Tensor, b: Tensor, atol: float, rtol: float, what: str) -> None:
     if not torch.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True):
         err = (a - b).abs()
         i = int(err.nan_to_num(float("inf")).argmax())
-        raise AssertionError(f"{what}: max error {err.max().item():.3g} at index {i} ({a.flatten()[i].item()} vs {b.flatten()[i].item()})")
+        at = f"{a.flatten()[i].item()} vs {b.flatten()[i].item()}"
+        raise AssertionError(f"{what}: max error {err.max().item():.3g} at index {i} ({at})")

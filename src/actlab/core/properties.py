@@ -7,7 +7,7 @@ nothing in actlab branches on a class name instead.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Saturation = Literal["none", "soft", "hard"]
@@ -55,7 +55,7 @@ class Properties:
     kinks: tuple[Kink, ...] = ()
     """Points where f' (or f) jumps, with the derivative value returned there."""
     smoothness: float = INF
-    """Largest k with f ∈ Cᵏ on the reals: inf for smooth functions, 0 for continuous with kinks, -1 if discontinuous."""
+    """Largest k with f ∈ Cᵏ on the reals: inf if smooth, 0 if continuous with kinks, -1 if discontinuous."""
     periodic: float | None = None
     """The period if f is periodic, else None."""
     elementwise: bool = True

@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
@@ -101,7 +102,8 @@ def create(spec: str | AbstractActivation) -> AbstractActivation:
             raise ParameterTypeError(f"{e.name}: {k!r} is fixed to {e.fixed[k]!r} by this variant")
         if k not in allowed:
             raise ParameterTypeError(
-                f"{e.name}: unknown parameter {k!r}; allowed: {', '.join(a for a in allowed if a not in e.fixed) or 'none'}"
+                f"{e.name}: unknown parameter {k!r}; allowed: "
+                + (", ".join(a for a in allowed if a not in e.fixed) or "none")
             )
     act = e.cls(**e.fixed, **kwargs)
     return act

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 from torch import nn
 
@@ -11,8 +11,8 @@ from actlab.core.errors import ParameterTypeError
 from actlab.core.registry import create, entry, entry_of
 from actlab.core.spec import parse_spec
 
-Matcher = Union[str, type, Callable[[nn.Module], bool]]
-Factory = Union[str, Callable[[], nn.Module]]
+Matcher = str | type | Callable[[nn.Module], bool]
+Factory = str | Callable[[], nn.Module]
 
 
 def swap(model: nn.Module, old: Matcher, new: Factory) -> int:

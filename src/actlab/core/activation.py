@@ -86,7 +86,10 @@ def fused_kernel(maths: Any, key: Any) -> Any:
             def fn(g: Tensor, x: Tensor, *params: Tensor, **kw: Any) -> tuple[Tensor | None, ...]:
                 return backward_terms(maths, g, x, params, need_x, need_p, kw)
 
-        cache[key] = torch.compile(fn, dynamic=True)
+        # The on-disk FX graph cache is off: in one session it served a stale kernel after the
+        # maths of an activation changed (torch 2.13), and a silently wrong gradient is worse
+        # than seconds of compilation per process.
+        cache[key] = torch.compile(fn, dynamic=True, options={"fx_graph_cache": False})
     return cache[key]
 
 

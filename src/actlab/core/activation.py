@@ -12,6 +12,7 @@ Non-elementwise activations (softmax, glu, ...) write `vjp(x, g)` instead of `df
 
 from __future__ import annotations
 
+import types
 import weakref
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -79,13 +80,19 @@ def fused_kernel(maths: Any, key: Any) -> Any:
     cache = _FUSED.setdefault(maths, {})
     if key not in cache:
         if key == "f":
-            fn = maths.f
+
+            def fn(x: Tensor, *params: Tensor, **kw: Any) -> Tensor:
+                return maths.f(x, *params, **kw)
+
         else:
             _, need_x, need_p = key
 
             def fn(g: Tensor, x: Tensor, *params: Tensor, **kw: Any) -> tuple[Tensor | None, ...]:
                 return backward_terms(maths, g, x, params, need_x, need_p, kw)
 
+        # Dynamo keeps its compiled variants on the code object, at most 8 of them: a fresh code
+        # object per kernel stops activations (and instances) from evicting each other.
+        fn = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
         # The on-disk FX graph cache is off: in one session it served a stale kernel after the
         # maths of an activation changed (torch 2.13), and a silently wrong gradient is worse
         # than seconds of compilation per process.

@@ -47,24 +47,37 @@ class _Exact(torch.autograd.Function):
     def forward(ctx: Any, maths: Any, extra: dict, x: Tensor, *params: Tensor) -> Tensor:
         ctx.maths, ctx.extra = maths, extra
         ctx.save_for_backward(x, *params)
-        kw = maths.expand(x, extra)
+        xo, po = _opmath(x), tuple(_opmath(p) for p in params)
+        kw = maths.expand(xo, extra)
         if getattr(maths, "fused", False):
-            return fused_kernel(maths, "f")(x.detach(), *(p.detach() for p in params), **kw)
-        return maths.f(x, *params, **kw)
+            y = fused_kernel(maths, "f")(xo.detach(), *(p.detach() for p in po), **kw)
+        else:
+            y = maths.f(xo, *po, **kw)
+        return y.to(x.dtype)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         x, *params = ctx.saved_tensors
         maths = ctx.maths
         need_x, need_p = ctx.needs_input_grad[2], tuple(ctx.needs_input_grad[3:])
-        kw = maths.expand(x, ctx.extra)
+        xo, po, go = _opmath(x), tuple(_opmath(p) for p in params), _opmath(g)
+        kw = maths.expand(xo, ctx.extra)
         # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused kernel may run.
         if getattr(maths, "fused", False) and not torch.is_grad_enabled():
             kernel = fused_kernel(maths, ("backward", need_x, need_p))
-            grads = kernel(g, x.detach(), *(p.detach() for p in params), **kw)
+            grads = kernel(go, xo.detach(), *(p.detach() for p in po), **kw)
         else:
-            grads = backward_terms(maths, g, x, tuple(params), need_x, need_p, kw)
-        return (None, None, *grads)
+            grads = backward_terms(maths, go, xo, po, need_x, need_p, kw)
+        return (None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
+
+
+def _opmath(t: Tensor) -> Tensor:
+    """float16 / bfloat16 are computed in float32 (as torch's own kernels do) and rounded once at the end."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
+def _cast(t: Tensor | None, like: Tensor) -> Tensor | None:
+    return None if t is None else t.to(like.dtype)
 
 
 _FUSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -177,10 +190,11 @@ class AbstractActivation(nn.Module, ABC):
         For non-elementwise activations this is ∂(Σ f(x))/∂x, the vector-Jacobian product
         with ones, which equals f'(x) for elementwise ones.
         """
-        p, extra = self.param_views(x), self.expand(x, self._extra(x))
+        xo = _opmath(x)
+        p, extra = tuple(_opmath(t) for t in self.param_views(x)), self.expand(xo, self._extra(x))
         if self.has_vjp:
-            return self.vjp(x, torch.ones_like(self.f(x, *p, **extra)), *p, **extra)
-        return self.df(x, *p, **extra).expand_as(x).clone()
+            return self.vjp(xo, torch.ones_like(self.f(xo, *p, **extra)), *p, **extra).to(x.dtype)
+        return self.df(xo, *p, **extra).expand_as(x).to(x.dtype).clone()
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments (round-trippable)."""

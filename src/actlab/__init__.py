@@ -31,3 +31,7 @@ __all__ = [
     "names",
     "swap",
 ]
+
+from actlab.analysis import Report, analyze  # noqa: E402
+
+__all__ += ["Report", "analyze"]

@@ -3,6 +3,7 @@
 from actlab.catalog import (  # noqa: F401
     acon,
     exponential,
+    expression,
     gating,
     mixed,
     noisy,

@@ -86,7 +86,8 @@ class Softsign(AbstractActivation):
     def properties(self) -> Properties:
         return Properties(
             formula="x/(1 + |x|)", derivative_formula="1/(1 + |x|)²", range=(-1.0, 1.0), monotonic=True,
-            zero_centered=True, saturation_left="soft", saturation_right="soft", reference="Turian et al. 2009",
+            zero_centered=True, saturation_left="soft", saturation_right="soft", smoothness=1,  # f'' jumps at 0
+            reference="Turian et al. 2009",
         )
 
 

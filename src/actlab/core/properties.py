@@ -66,6 +66,8 @@ class Properties:
     """Names of the learnable parameters (nn.Parameter attributes)."""
     reference: str = ""
     """Where the function comes from (paper or library)."""
+    declared: bool = True
+    """False for formulas typed by a user: nothing is declared, the analyser measures instead."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: infinities as the strings 'inf' / '-inf'."""

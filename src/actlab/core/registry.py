@@ -88,12 +88,24 @@ def get_class(name: str) -> type[AbstractActivation]:
     return entry(name).cls
 
 
+_PREFIXES: dict[str, Callable[[str], AbstractActivation]] = {}
+
+
+def register_prefix(prefix: str, factory: Callable[[str], AbstractActivation]) -> None:
+    """Specs starting with `prefix` (e.g. 'expr:') are built by `factory(rest of the spec)`."""
+    if prefix in _PREFIXES:
+        raise ValueError(f"spec prefix {prefix!r} is already registered")
+    _PREFIXES[prefix] = factory
+
+
 def create(spec: str | AbstractActivation) -> AbstractActivation:
-    """Build an activation from a spec string such as 'snake(a=0.5)'."""
+    """Build an activation from a spec string such as 'snake(a=0.5)' or 'expr:x*sigmoid(x)'."""
     if isinstance(spec, AbstractActivation):
         return spec
-    if isinstance(spec, str) and spec.strip().startswith("expr:"):
-        raise SpecError("formula specs ('expr:...') need the analyser, which is not part of this release")
+    if isinstance(spec, str):
+        for prefix, factory in _PREFIXES.items():
+            if spec.strip().startswith(prefix):
+                return factory(spec.strip()[len(prefix):])
     name, kwargs = parse_spec(spec)
     e = entry(name)
     allowed = [p for p in inspect.signature(e.cls.__init__).parameters if p != "self"]
@@ -110,7 +122,9 @@ def create(spec: str | AbstractActivation) -> AbstractActivation:
 
 
 def entry_of(act: AbstractActivation) -> Entry:
-    """The most specific entry describing an instance (a variant if its fixed args match)."""
+    """The most specific entry describing an instance (a variant if its fixed args match).
+
+    Raises UnknownNameError for unregistered classes (formulas included)."""
     params = act.get_params()
     best = None
     for e in _ENTRIES.values():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from actlab.core.activation import AbstractActivation
-from actlab.core.errors import ParameterTypeError
+from actlab.core.errors import ParameterTypeError, UnknownNameError
 from actlab.core.registry import create, entry, entry_of
 from actlab.core.spec import parse_spec
 
@@ -56,7 +56,10 @@ def _matcher(old: Matcher) -> Callable[[nn.Module], bool]:
 
     def match(m: nn.Module) -> bool:
         if isinstance(m, AbstractActivation):
-            if entry_of(m).name != e.name:
+            try:
+                if entry_of(m).name != e.name:
+                    return False
+            except UnknownNameError:  # a formula or an unregistered class
                 return False
             params = m.get_params()
             return all(params.get(k) == v for k, v in kwargs.items())

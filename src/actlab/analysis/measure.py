@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from actlab.analysis.probe import (
-    CENTRAL,
     FAR,
+    INNER,
     Probe,
     bisect,
     central_grid,
@@ -109,7 +110,8 @@ class _Samples:
         self.all_x = torch.cat([self.xl.flip(0), self.x, self.xr])
         self.all_y = torch.cat([self.yl.flip(0), self.y, self.yr])
         self.all_d = torch.cat([self.dl.flip(0), self.d, self.dr])
-        finite = self.all_y[torch.isfinite(self.all_y)]
+        finite = self.y[torch.isfinite(self.y)]
+        # the size of f for inputs of order 1 (the central grid), for relative tolerances
         self.scale = max(1.0, finite.abs().max().item() if finite.numel() else 1.0)
 
 
@@ -125,7 +127,8 @@ def _diverges(s: _Samples, side: int) -> int:
 def _range(s: _Samples) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ends = [_diverges(s, -1), _diverges(s, 1)]
-    central_min, central_max = s.y.min().item(), s.y.max().item()
+    inner = s.y[s.x.abs() <= INNER]
+    central_min, central_max = inner.min().item(), inner.max().item()
     overall_min, overall_max = s.all_y.min().item(), s.all_y.max().item()
     bounded = [v for v in s.far if math.isfinite(v)] + s.limits
     lo = -INF if -1 in ends else min(overall_min, *bounded)
@@ -196,13 +199,16 @@ def _jumps(values: Tensor, xs: Tensor, tol: float) -> list[int]:
 def _kinks(s: _Samples) -> tuple[list[float], bool]:
     """Points where f' jumps, located by bisection; and whether f itself jumps at one of them."""
     kinks, discontinuous = [], False
-    for i in _jumps(s.d, s.x, 1e-7):
+    for i in _jumps(s.d, s.x, 1e-10):
         a, b = s.x[i].item(), s.x[i + 1].item()
         da, db = s.ds(a), s.ds(b)
         k = bisect(lambda t: abs(s.ds(t) - da) < abs(s.ds(t) - db), a, b)
         kinks.append(nice(k))
-        eps = 1e-9 * max(1.0, abs(k))
-        if abs(s.fs(k + eps) - s.fs(k - eps)) > 1e-6 * s.scale:
+        # f jumps if it moves across the kink by more than its slopes and rounding explain
+        eps = 1e-12 * max(1.0, abs(k))
+        left, right = s.fs(k - eps), s.fs(k + eps)
+        slope = max(abs(s.ds(k - eps)), abs(s.ds(k + eps)))
+        if abs(right - left) > 4 * eps * slope + 1e-13 * max(1.0, abs(left), abs(right)):
             discontinuous = True
     return kinks, discontinuous
 
@@ -240,7 +246,11 @@ def _saturation(s: _Samples, side: int) -> dict[str, Any]:
         j = int(nonzero[-1])
         a, b = grid[j + 1].item(), grid[j].item()  # a: zero, b: non-zero
         t = bisect(lambda v: s.ds(v) == 0, a, b)
-        return {"kind": "hard", "threshold": nice(t)}
+        # f' = 0 from rounding alone (gelu_tanh below −7.2, where tanh rounds to −1) is not hard
+        # saturation: at a true threshold f' leaves 0 by a visible amount within 1e-3
+        peak = max(1.0, s.d.abs().max().item())
+        if abs(s.ds(t - side * 1e-3)) >= 1e-8 * peak:
+            return {"kind": "hard", "threshold": nice(t)}
     far = d_tail[-100:]  # |x| from about 2.6e4 to 1e6
     peak = max(1.0, s.d.abs().max().item())
     if far.abs().max().item() < 1e-6 * peak:
@@ -255,28 +265,31 @@ def _fixed_points(s: _Samples) -> list[dict[str, Any]]:
     x, g = s.all_x, s.all_y - s.all_x
     # f(x) = x up to rounding (x·6/6 in hard_swish, α·x + (1 − α)·x in the noisy units)
     zero = g.abs() <= 1e-15 * (s.all_x.abs() + s.all_y.abs())
+    n = len(x)
     found: list[tuple[float, float]] = []
-    i, n = 0, len(x)
-    while i < n:
-        if zero[i]:
-            j = i
-            while j + 1 < n and zero[j + 1]:
-                j += 1
-            lo = -INF if i == 0 else _edge(s, x[i - 1].item(), x[i].item())
-            hi = INF if j == n - 1 else _edge(s, x[j + 1].item(), x[j].item())
-            if j == i:
-                found.append((x[i].item(), x[i].item()))
-            elif _real_continuum(s, lo, hi):
-                found.append((lo, hi))
-            i = j + 1
+    for i, j in _runs(zero):
+        if j == i:
+            found.append((x[i].item(), x[i].item()))
             continue
-        if i + 1 < n and not zero[i + 1] and g[i] * g[i + 1] < 0:
-            a, b, ga = x[i].item(), x[i + 1].item(), g[i].item()
-            r = bisect(lambda t: (s.fs(t) - t) * ga > 0, a, b, iters=200)
-            found.append((r, r))
-        i += 1
+        lo = -INF if i == 0 else _edge(s, x[i - 1].item(), x[i].item())
+        hi = INF if j == n - 1 else _edge(s, x[j + 1].item(), x[j].item())
+        if _real_continuum(s, lo, hi):
+            found.append((lo, hi))
+    crossings = ((g[:-1] * g[1:] < 0) & ~zero[:-1] & ~zero[1:]).nonzero().flatten().tolist()
+    for i in crossings:
+        a, b, ga = x[i].item(), x[i + 1].item(), g[i].item()
+        r = bisect(lambda t, ga=ga: (s.fs(t) - t) * ga > 0, a, b, iters=200)
+        found.append((r, r))
+    found.sort()
     attracting = _attracting(s, found)
     return [{"lo": nice(lo), "hi": nice(hi), "attracting": att} for (lo, hi), att in zip(found, attracting)]
+
+
+def _runs(mask: Tensor) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True in a 1-D mask."""
+    m = np.concatenate([[0], mask.numpy().astype(np.int8), [0]])
+    d = np.diff(m)
+    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
 
 
 def _edge(s: _Samples, outside: float, inside: float) -> float:
@@ -319,7 +332,7 @@ def _attracting(s: _Samples, sets: list[tuple[float, float]], steps: int = 1000)
 
 
 def _moments(s: _Samples) -> dict[str, Any]:
-    """E[f], Var[f], the gain 1/√E[f²] and P(f' = 0) for x ~ N(0, 1), by Simpson's rule on [−12, 12]."""
+    """E[f], Var[f], the gain 1/√E[f²] and P(f' = 0) for x ~ N(0, 1), by Simpson's rule on [−25, 25]."""
     w = torch.exp(-0.5 * s.x * s.x) / math.sqrt(2 * math.pi)
     h = s.x[1].item() - s.x[0].item()
     simpson = torch.ones_like(s.x)
@@ -338,26 +351,19 @@ def _moments(s: _Samples) -> dict[str, Any]:
 def _dead_fraction(s: _Samples) -> float:
     """P(f'(x) = 0) for x ~ N(0, 1): Φ summed over the runs where f' is exactly 0, their ends refined."""
     zero = s.d == 0
-    total, i, n = 0.0, 0, len(s.x)
+    total, n = 0.0, len(s.x)
     phi = lambda t: 0.5 * math.erfc(-t / math.sqrt(2))  # noqa: E731
-    while i < n:
-        if not zero[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and zero[j + 1]:
-            j += 1
+    for i, j in _runs(zero):
         a = -INF if i == 0 else bisect(lambda t: s.ds(t) == 0, s.x[i].item(), s.x[i - 1].item())
         b = INF if j == n - 1 else bisect(lambda t: s.ds(t) == 0, s.x[j].item(), s.x[j + 1].item())
         total += phi(b) - phi(a)
-        i = j + 1
     return total
 
 
 def _active_range(s: _Samples, fraction: float) -> list[float]:
     """[lo, hi]: the smallest interval holding every x with |f'(x)| ≥ fraction·max|f'|.
 
-    When f' is unbounded (x²), max|f'| is taken on the central grid [−12, 12] instead."""
+    When f' is unbounded (x²), max|f'| is taken on the central grid [−25, 25] instead."""
     d = s.all_d.abs()
     ref = s.d.abs() if s.unbounded_slope else d[torch.isfinite(d)]
     level = fraction * ref.max().item()

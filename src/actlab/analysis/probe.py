@@ -1,6 +1,6 @@
 """Turning anything callable into a float64 function and its derivative, and the sample points.
 
-The analyser looks at f on three sets of points: a dense central grid on [−12, 12]
+The analyser looks at f on three sets of points: a dense central grid on [−25, 25]
 (step 1e-3: kinks, extrema, quadrature), log-spaced tails out to ±1e6 (saturation, limits),
 and far probes at ±1e9 and ±1e12 (divergence). Points are refined by bisection where a
 property changes between neighbours, so kinks and thresholds come out to ~1e-12.
@@ -21,7 +21,11 @@ from actlab.core.errors import ParameterError, ParameterTypeError
 from actlab.core.registry import create
 
 Fn = Callable[[Tensor], Tensor]
-CENTRAL = 12.0
+CENTRAL = 25.0
+"""The dense grid [−25, 25] holds every kink of the catalog (softplus switches to x at 20)."""
+INNER = 12.0
+"""An extreme counts as attained only if it is reached on [−12, 12], where float64 still tells
+tanh(x) and sigmoid(x) from their limits (tanh(20) rounds to 1)."""
 STEP = 1e-3
 
 
@@ -44,6 +48,10 @@ def probe(target: object) -> Probe:
         if not target.properties.elementwise:
             raise ParameterError(f"{target.spec} is not elementwise: the analyser measures elementwise activations")
         act = copy.deepcopy(target).double().eval()  # stochastic units: their eval() expectation
+        channels = max([getattr(act, n).numel() for n in act.param_names] + [1])
+        if channels > 1:  # per-channel parameters: measure channel 0
+            return Probe(act.spec, _no_grad(_channel0(act, channels)), _channel0(act.derivative, channels),
+                         _channel0(copy.deepcopy(target).eval(), channels))
         return Probe(act.spec, _no_grad(act), act.derivative, copy.deepcopy(target).eval())
     if isinstance(target, nn.Module):
         mod = copy.deepcopy(target).double().eval()
@@ -51,6 +59,10 @@ def probe(target: object) -> Probe:
     if callable(target):
         return Probe(getattr(target, "__name__", "callable"), _no_grad(target), _autograd(target), target)
     raise ParameterTypeError(f"cannot analyse {type(target).__name__}: give a spec string, an nn.Module or a callable")
+
+
+def _channel0(fn: Callable[[Tensor], Tensor], channels: int) -> Fn:
+    return lambda x: fn(x.reshape(-1, 1).expand(-1, channels))[:, 0].reshape(x.shape)
 
 
 def _no_grad(fn: Callable[[Tensor], Tensor]) -> Fn:

@@ -5,6 +5,8 @@ Hard functions return f' = 0 exactly at their saturation thresholds (torch.nn's 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -96,6 +98,8 @@ class Softplus(AbstractActivation):
     """f(x) = log(1 + e^(βx))/β, and x where βx > threshold (torch's switch to the identity).
 
     f'(x) = σ(βx) (1 where βx > threshold). Dugas et al. 2001.
+    As implemented (here and in torch.nn.Softplus) f jumps by log(1 + e^(−threshold))/β ≈ 2e-9
+    and f' by 1 − σ(threshold) at x = threshold/β: declared as a kink, f' = σ(threshold) there.
     """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -115,6 +119,7 @@ class Softplus(AbstractActivation):
         return Properties(
             formula=f"log(1 + e^({self.beta:g}x))/{self.beta:g}", derivative_formula=f"σ({self.beta:g}x)",
             range=(0.0, INF), monotonic=True, zero_centered=False, saturation_left="soft",
+            kinks=(Kink(self.threshold / self.beta, 1 / (1 + math.exp(-self.threshold))),), smoothness=-1,
             reference="Dugas et al. 2001",
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 from torch import nn
 
 from actlab.core.activation import AbstractActivation
-from actlab.core.errors import ParameterTypeError, SpecError, UnknownNameError
+from actlab.core.errors import ParameterTypeError, UnknownNameError
 from actlab.core.spec import format_spec, parse_spec
 
 

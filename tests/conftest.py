@@ -45,6 +45,8 @@ EXTRA_SPECS = [
     "glu(dim=1)",
     "gated_unit(gate='gelu_tanh')",
     "star_relu(num_parameters=3)",
+    "expr:x*sigmoid(x)",
+    "expr:where(x > 0, x, 0.1*x) + 0.5*sin(pi*x)",
 ]
 
 ALL_SPECS = actlab.names() + EXTRA_SPECS

@@ -44,6 +44,8 @@ def test_declared_properties_agree_with_measurements(spec: str, reports: dict) -
     """Range, monotonic, zero-centred, saturation (kind and threshold), kinks and smoothness."""
     if spec in KNOWN:
         pytest.xfail(KNOWN[spec])
+    if not actlab.create(spec).properties.declared:
+        pytest.skip("a formula declares nothing: there is nothing to compare")
     torch.manual_seed(0)
     p, r = make64(spec).properties, reports[spec].data
     assert close(r["range"][0], p.range[0]) and close(r["range"][1], p.range[1]), (r["range"], p.range)

@@ -55,7 +55,7 @@ def test_show_table() -> None:
         (("show", "snake(a='x')"), "a must be a number"),
         (("show", "snake(z=1)"), "unknown parameter 'z'"),
         (("show", "relu(negative_slope=__import__('os').system('echo pwned'))"), "values must be literals"),
-        (("show", "expr:x*sigmoid(x)"), "formula"),
+        (("show", "expr:x*foo(x)"), "unknown function"),
         (("list", "--json", "--bogus"), "No such option"),
         (("bogus",), "No such command"),
     ],

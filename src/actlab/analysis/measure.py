@@ -202,7 +202,7 @@ def _kinks(s: _Samples) -> tuple[list[float], bool]:
     for i in _jumps(s.d, s.x, 1e-10):
         a, b = s.x[i].item(), s.x[i + 1].item()
         da, db = s.ds(a), s.ds(b)
-        k = bisect(lambda t: abs(s.ds(t) - da) < abs(s.ds(t) - db), a, b)
+        k = bisect(lambda t, da=da, db=db: abs(s.ds(t) - da) < abs(s.ds(t) - db), a, b)
         kinks.append(nice(k))
         # f jumps if it moves across the kink by more than its slopes and rounding explain
         eps = 1e-12 * max(1.0, abs(k))
@@ -229,7 +229,7 @@ def _derivative_range(s: _Samples) -> dict[str, Any]:
         i = int(torch.argmin(sign * s.d))
         if 0 < i < len(s.x) - 1:
             a, b = s.x[i - 1].item(), s.x[i + 1].item()
-            v = s.ds(golden(lambda t: sign * s.ds(t), a, b))
+            v = s.ds(golden(lambda t, sign=sign: sign * s.ds(t), a, b))
             lo, hi = (min(lo, v), hi) if sign > 0 else (lo, max(hi, v))
     return {"derivative_range": [lo, hi], "lipschitz": max(abs(lo), abs(hi))}
 

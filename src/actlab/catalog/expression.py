@@ -76,14 +76,14 @@ class _Compiler:
     def reject(self, node: ast.AST, why: str) -> SpecError:
         start = getattr(node, "col_offset", 0)
         end = getattr(node, "end_col_offset", None) or len(self.text)
-        caret = " " * start + "^" * max(1, end - start)
-        return SpecError(f"rejected {self.text[start:end]!r} (column {start + 1}) in formula: {why}\n"
-                         f"  {self.text}\n  {caret}")
+        marked = f"{self.text[:start]}»{self.text[start:end]}«{self.text[end:]}"
+        return SpecError(f"rejected {self.text[start:end]!r} at column {start + 1} of the formula {marked}: {why}")
 
     def build(self, node: ast.AST, depth: int) -> Fn:
         if depth > MAX_DEPTH:
             raise self.reject(node, f"nesting deeper than {MAX_DEPTH}")
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        number = isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+        if number and not isinstance(node.value, bool):
             value = float(node.value)
             return lambda x: torch.full_like(x, value)
         if isinstance(node, ast.Name):
@@ -97,7 +97,8 @@ class _Compiler:
             inner = self.build(node.operand, depth + 1)
             return (lambda x: -inner(x)) if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            op, left, right = _BINOPS[type(node.op)], self.build(node.left, depth + 1), self.build(node.right, depth + 1)
+            op = _BINOPS[type(node.op)]
+            left, right = self.build(node.left, depth + 1), self.build(node.right, depth + 1)
             return lambda x: op(left(x), right(x))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
@@ -140,6 +141,8 @@ class Expression(AbstractActivation):
         return self._fn(x)
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.dtype in (torch.float16, torch.bfloat16):  # computed in float32, rounded once
+            return self._fn(x.float()).to(x.dtype)
         return self._fn(x)
 
     def composite(self, x: Tensor) -> Tensor:
@@ -149,7 +152,7 @@ class Expression(AbstractActivation):
     def derivative(self, x: Tensor) -> Tensor:
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            y = self._fn(xg)
+            y = self.forward(xg)
             (d,) = torch.autograd.grad(y.sum(), xg, allow_unused=True)
         return torch.zeros_like(x) if d is None else d
 

@@ -7,13 +7,16 @@ import sys
 
 import typer
 
-from actlab.cli import list_cmd, show_cmd
+from actlab.cli import analyze_cmd, docs_cmd, list_cmd, plot_cmd, show_cmd
 from actlab.core.errors import ActlabInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="actlab: verified activation functions and a laboratory to study them.")
 app.command("list")(list_cmd.list_command)
 app.command("show")(show_cmd.show_command)
+app.command("analyze")(analyze_cmd.analyze_command)
+app.command("plot")(plot_cmd.plot_command)
+app.command("docs")(docs_cmd.docs_command)
 
 
 def main() -> None:

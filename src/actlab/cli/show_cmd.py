@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -15,9 +16,16 @@ from actlab.core.describe import describe, fmt_range
 def show_command(
     spec: str = typer.Argument(..., help="A name or spec string, e.g. snake or 'snake(a=0.5)'."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout and nothing else."),
+    plot_file: Path | None = typer.Option(None, "--plot", help="Also write a figure of f, f', f'' (.png/.svg/.pdf)."),
 ) -> None:
-    """Show the declared properties, parameters and documentation of one activation."""
+    """Show the declared properties (and, with --plot, the measured ones and a figure) of one activation."""
     info = describe(spec)
+    if plot_file is not None:
+        from actlab.analysis import analyze
+        from actlab.analysis.plots import plot
+
+        plot([spec], plot_file, second=True, title=info["spec"])
+        info["measured"] = analyze(spec).to_dict()
     if as_json:
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
         return
@@ -38,3 +46,8 @@ def show_command(
     console = Console(width=shutil.get_terminal_size((120, 24)).columns)
     console.print(table)
     console.print(info["doc"], markup=False)
+    if plot_file is not None:
+        m = info["measured"]
+        console.print(f"measured: range {m['range']}, kinks {m['kinks']}, fixed points {m['fixed_points']}, "
+                      f"gain {m['gain']:.6g}, dead fraction {m['dead_fraction']:.4g}", markup=False)
+        console.print(f"figure: {plot_file}", markup=False)

@@ -43,6 +43,10 @@ def summary_rows(pattern: str = "*") -> list[dict[str, Any]]:
 def describe(spec: str | AbstractActivation) -> dict[str, Any]:
     """Everything the catalog declares about one activation (JSON-ready)."""
     act = create(spec)
+    if not act.properties.declared:  # a formula: nothing is declared beyond the formula itself
+        return {"name": "expr", "spec": act.spec, "class": f"{type(act).__module__}.{type(act).__qualname__}",
+                "aliases": [], "params": act.get_params(), "fixed_by_variant": {}, "torch_equivalent": None,
+                "properties": act.properties.to_dict(), "doc": inspect.getdoc(type(act)) or ""}
     e = entry_of(act)
     doc = inspect.getdoc(type(act)) or ""
     return {

@@ -1,0 +1,70 @@
+"""`actlab analyze SPEC [--json]`: measured properties of an activation or a formula."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from actlab.analysis import analyze
+
+
+def analyze_command(
+    spec: str = typer.Argument(..., help="A name, a spec, 'expr:FORMULA' or a formula in x: 'x*tanh(softplus(x))'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report's JSON on stdout and nothing else."),
+    active_fraction: float = typer.Option(0.1, help="active_range: where |f'| ≥ this fraction of its max."),
+) -> None:
+    """Measure what an activation really is: range, extrema, kinks, saturation, fixed points, gain, cost."""
+    report = analyze(as_spec(spec), active_fraction=active_fraction).to_dict()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    table = Table(title=f"measured: {report['spec']}", show_header=False)
+    table.add_column("property", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in report.items():
+        if key != "spec":
+            table.add_row(key.replace("_", " "), _fmt(value))
+    Console(width=shutil.get_terminal_size((120, 24)).columns).print(table)
+
+
+def as_spec(text: str) -> str:
+    """A bare formula ('x*sigmoid(x)') is read as 'expr:...'; names and specs pass through."""
+    import ast
+
+    from actlab.core.errors import ActlabInputError
+    from actlab.core.registry import create
+
+    if text.strip().startswith("expr:"):
+        return text
+    try:
+        create(text)
+        return text
+    except ActlabInputError:
+        try:
+            tree = ast.parse(text.strip(), mode="eval").body
+        except SyntaxError:
+            raise
+        looks_like_name = isinstance(tree, ast.Name) and tree.id != "x"
+        looks_like_spec = isinstance(tree, ast.Call) and bool(tree.keywords)
+        if looks_like_name or looks_like_spec:
+            raise  # 'gleu' stays an unknown name with suggestions, not a bad formula
+        return "expr:" + text
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    if isinstance(v, str) and v in ("inf", "-inf"):
+        return "∞" if v == "inf" else "−∞"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(u) for u in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(u)}" for k, u in v.items()) + "}"
+    if v is None:
+        return "—"
+    return str(v)
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,18 @@ def _refine(s: _Samples, sign: int, i: int, best: float, tol: float) -> tuple[fl
     return (at, value) if value <= v_i else (s.x[i].item(), v_i)
 
 
+def _nearer(s: _Samples, da: float, db: float) -> Callable[[float], bool]:
+    return lambda t: abs(s.ds(t) - da) < abs(s.ds(t) - db)
+
+
+def _signed(fn: Callable[[float], float], sign: int) -> Callable[[float], float]:
+    return lambda t: sign * fn(t)
+
+
+def _same_side(s: _Samples, ga: float) -> Callable[[float], bool]:
+    return lambda t: (s.fs(t) - t) * ga > 0
+
+
 def _monotonic(s: _Samples) -> bool:
     dy = s.all_y.diff()
     tol = 1e-12 * s.scale
@@ -202,7 +215,7 @@ def _kinks(s: _Samples) -> tuple[list[float], bool]:
     for i in _jumps(s.d, s.x, 1e-10):
         a, b = s.x[i].item(), s.x[i + 1].item()
         da, db = s.ds(a), s.ds(b)
-        k = bisect(lambda t, da=da, db=db: abs(s.ds(t) - da) < abs(s.ds(t) - db), a, b)
+        k = bisect(_nearer(s, da, db), a, b)
         kinks.append(nice(k))
         # f jumps if it moves across the kink by more than its slopes and rounding explain
         eps = 1e-12 * max(1.0, abs(k))
@@ -229,7 +242,7 @@ def _derivative_range(s: _Samples) -> dict[str, Any]:
         i = int(torch.argmin(sign * s.d))
         if 0 < i < len(s.x) - 1:
             a, b = s.x[i - 1].item(), s.x[i + 1].item()
-            v = s.ds(golden(lambda t, sign=sign: sign * s.ds(t), a, b))
+            v = s.ds(golden(_signed(s.ds, sign), a, b))
             lo, hi = (min(lo, v), hi) if sign > 0 else (lo, max(hi, v))
     return {"derivative_range": [lo, hi], "lipschitz": max(abs(lo), abs(hi))}
 
@@ -278,7 +291,7 @@ def _fixed_points(s: _Samples) -> list[dict[str, Any]]:
     crossings = ((g[:-1] * g[1:] < 0) & ~zero[:-1] & ~zero[1:]).nonzero().flatten().tolist()
     for i in crossings:
         a, b, ga = x[i].item(), x[i + 1].item(), g[i].item()
-        r = bisect(lambda t, ga=ga: (s.fs(t) - t) * ga > 0, a, b, iters=200)
+        r = bisect(_same_side(s, ga), a, b, iters=200)
         found.append((r, r))
     found.sort()
     attracting = _attracting(s, found)
@@ -324,9 +337,9 @@ def _attracting(s: _Samples, sets: list[tuple[float, float]], steps: int = 1000)
     x = torch.tensor(starts, dtype=torch.float64)
     for _ in range(steps):
         x = s.p.f(x)
-    lo = torch.tensor([sets[k][0] for k in owner], dtype=torch.float64)
-    hi = torch.tensor([sets[k][1] for k in owner], dtype=torch.float64)
-    dist = torch.clamp(torch.maximum(lo - x, x - hi), min=0).nan_to_num(INF)
+    lo_t = torch.tensor([sets[k][0] for k in owner], dtype=torch.float64)
+    hi_t = torch.tensor([sets[k][1] for k in owner], dtype=torch.float64)
+    dist = torch.clamp(torch.maximum(lo_t - x, x - hi_t), min=0).nan_to_num(INF)
     ok = (dist < 0.5 * torch.tensor(delta, dtype=torch.float64)).tolist()
     return [all(o for o, w in zip(ok, owner) if w == k) for k in range(len(sets))]
 

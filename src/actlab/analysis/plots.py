@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from actlab.analysis.measure import Report, analyze  # noqa: E402
 from actlab.analysis.probe import probe  # noqa: E402
 
-COLOURS = plt.get_cmap("tab10").colors
+COLOURS = [plt.get_cmap("tab10")(i) for i in range(10)]
 
 
 def plot(targets: Sequence[object], path: str | Path, *, derivatives: bool = False, second: bool = False,

@@ -29,5 +29,6 @@ def finite_below(x: Tensor) -> Tensor:
 
 def pick(cond: Tensor, a: float, b: float, like: Tensor) -> Tensor:
     """a where cond else b, in like's dtype and device (exact constants, no float32 detour)."""
-    kw = {"dtype": like.dtype, "device": like.device}
-    return torch.where(cond, torch.tensor(a, **kw), torch.tensor(b, **kw))
+    ta = torch.tensor(a, dtype=like.dtype, device=like.device)
+    tb = torch.tensor(b, dtype=like.dtype, device=like.device)
+    return torch.where(cond, ta, tb)

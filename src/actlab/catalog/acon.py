@@ -180,8 +180,8 @@ class MetaACON(AbstractActivation):
         return b.reshape(b.shape + (1,) * (x.dim() - 2))
 
     def param_views(self, x: Tensor) -> tuple[Tensor, ...]:
-        p1, p2 = (p.to(x.dtype).reshape((1, -1) + (1,) * (x.dim() - 2)) for p in (self.p1, self.p2))
-        return p1, p2
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return tuple(getattr(self, n).to(x.dtype).reshape(shape) for n in ("p1", "p2"))
 
     def f(self, x: Tensor, p1: Tensor, p2: Tensor) -> Tensor:
         return acon_f(x, p1, p2, self.beta(x))

@@ -82,8 +82,7 @@ class _Compiler:
     def build(self, node: ast.AST, depth: int) -> Fn:
         if depth > MAX_DEPTH:
             raise self.reject(node, f"nesting deeper than {MAX_DEPTH}")
-        number = isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
-        if number and not isinstance(node.value, bool):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             value = float(node.value)
             return lambda x: torch.full_like(x, value)
         if isinstance(node, ast.Name):

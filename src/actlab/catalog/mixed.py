@@ -31,6 +31,7 @@ class Mixed(AbstractActivation):
                 raise ParameterError(f"mixed: {a!r} is not elementwise; allowed: elementwise activations")
         super().__init__(acts=list(acts))
         self.acts = nn.ModuleList(subs)
+        self._subs: list[AbstractActivation] = subs
 
     def _groups(self, x: Tensor) -> list[int]:
         dim = 1 if x.dim() >= 2 else 0
@@ -62,6 +63,6 @@ class Mixed(AbstractActivation):
 
     @property
     def properties(self) -> Properties:
-        parts = [a.properties for a in self.acts]
-        specs = ", ".join(a.spec for a in self.acts)
+        parts = [a.properties for a in self._subs]
+        specs = ", ".join(a.spec for a in self._subs)
         return combine(parts, f"per channel group: [{specs}]", "each group's f'", "the decision-boundary article")

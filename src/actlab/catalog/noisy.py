@@ -30,7 +30,7 @@ from torch import Tensor
 from actlab.catalog._common import finite
 from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
-from actlab.core.properties import INF, Kink, Properties
+from actlab.core.properties import INF, Kink, Properties, Saturation
 from actlab.core.registry import register
 
 _HALF_NORMAL_MEAN = math.sqrt(2 / math.pi)
@@ -64,11 +64,12 @@ class NoisyHard(AbstractActivation):
         self.mode = validate.choice(owner, "mode", mode, ("output", "input", "input_learned"))
         n = validate.integer(owner, "num_parameters", num_parameters)
         self._make_param("p", 0.0, n, learnable=True)
+        p_param = self.get_parameter("p")
         with torch.no_grad():
             if p is None:
-                self.p.uniform_(-1.0, 1.0)
+                p_param.uniform_(-1.0, 1.0)
             else:
-                self.p.fill_(validate.real(owner, "p", p))
+                p_param.fill_(validate.real(owner, "p", p))
         self.slope, self.offset, self.lo, self.hi = _SHAPE[kind]
 
     # --- pieces ----------------------------------------------------------------
@@ -141,7 +142,7 @@ class NoisyHard(AbstractActivation):
         t0, t1 = (self.lo - self.offset) / self.slope, (self.hi - self.offset) / self.slope
         linear = self.mode == "output" and self.alpha != 1
         kink_slope = (1 - self.alpha) * self.slope if self.mode == "output" else 0.0
-        hard = "none" if linear or self.noise == "half_normal" else "hard"
+        hard: Saturation = "none" if linear or self.noise == "half_normal" else "hard"
         name = "tanh" if self.kind == "tanh" else "sigmoid"
         return Properties(
             formula=(f"α·h(x) + (1 − α)·u(x) + d(x)·σ(x)·ε, h = hard {name}" if self.mode == "output"

@@ -39,7 +39,7 @@ def show_command(
     table.add_row("parameters", ", ".join(f"{k}={v!r}" for k, v in info["params"].items()) or "—")
     for key, value in p.items():
         if key == "range":
-            value = fmt_range(tuple(float(v) for v in value))
+            value = fmt_range((float(value[0]), float(value[1])))
         elif key == "kinks":
             value = ", ".join(f"x={k['at']} (f'={k['derivative']:g})" for k in value) or "—"
         table.add_row(key.replace("_", " "), str(value) if value not in ((), [], None, "") else "—")

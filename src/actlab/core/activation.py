@@ -15,6 +15,7 @@ from __future__ import annotations
 import types
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -92,16 +93,20 @@ def fused_kernel(maths: Any, key: Any) -> Any:
     """
     cache = _FUSED.setdefault(maths, {})
     if key not in cache:
+        fn: Callable[..., Any]
         if key == "f":
 
-            def fn(x: Tensor, *params: Tensor, **kw: Any) -> Tensor:
+            def forward(x: Tensor, *params: Tensor, **kw: Any) -> Tensor:
                 return maths.f(x, *params, **kw)
 
+            fn = forward
         else:
             _, need_x, need_p = key
 
-            def fn(g: Tensor, x: Tensor, *params: Tensor, **kw: Any) -> tuple[Tensor | None, ...]:
+            def backward(g: Tensor, x: Tensor, *params: Tensor, **kw: Any) -> tuple[Tensor | None, ...]:
                 return backward_terms(maths, g, x, params, need_x, need_p, kw)
+
+            fn = backward
 
         # Dynamo keeps its compiled variants on the code object, at most 8 of them: a fresh code
         # object per kernel stops activations (and instances) from evicting each other.

@@ -34,7 +34,8 @@ def _input(act: AbstractActivation, n: int) -> Tensor:
         x = sample_points(act, n)
         return x if channels == 1 else x[: len(x) // channels * channels].reshape(-1, channels)
     g = torch.Generator().manual_seed(0)
-    c = act.fc1.in_features if hasattr(act, "fc1") else 4
+    fc1 = getattr(act, "fc1", None)
+    c = fc1.in_features if isinstance(fc1, torch.nn.Linear) else 4
     return torch.randn(3, c, 4, generator=g, dtype=torch.float64) * 2
 
 
@@ -92,7 +93,7 @@ def _check_mode(act: AbstractActivation, n: int, atol: float, rtol: float) -> No
     _check_param_grads(act, x.detach(), params, mode)
 
 
-def _check_param_grads(act: AbstractActivation, x: Tensor, params: list[Tensor], mode: str) -> None:
+def _check_param_grads(act: AbstractActivation, x: Tensor, params: list[torch.nn.Parameter], mode: str) -> None:
     """Closed-form parameter gradients vs autograd of the composite."""
     if not params:
         return

@@ -36,6 +36,21 @@ def test_aliases_and_variants() -> None:
     assert actlab.create("hard_sigmoid_keras").slope == 0.2
 
 
+def test_docstrings_carry_the_generated_declarations() -> None:
+    doc = actlab.get_class("snake").__doc__
+    assert "x + sin²(a·x)/a" in doc and "Declared properties of snake" in doc and "monotonic: True" in doc
+
+
+def test_importing_actlab_leaves_the_global_rng_alone() -> None:
+    import subprocess
+    import sys
+
+    code = ("import torch; torch.manual_seed(0); a = torch.rand(1); torch.manual_seed(0); "
+            "import actlab; print(bool(torch.rand(1) == a))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip() == "True"
+
+
 def test_duplicate_names_are_refused() -> None:
     with pytest.raises(ValueError, match="already registered"):
         add(Entry("relu", actlab.get_class("relu")))

@@ -62,6 +62,21 @@ def add(entry: Entry) -> None:
         _ALIASES[a] = entry.name
     if not entry.cls.name:
         entry.cls.name = entry.name
+    entry.cls.__doc__ = (entry.cls.__doc__ or "").rstrip() + _declared_doc(entry)
+
+
+def _declared_doc(entry: Entry) -> str:
+    """A docstring section listing the entry's declared properties, generated so it cannot drift."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # building an instance must not move the user's RNG
+        try:
+            props = entry.cls(**entry.fixed).properties.to_dict()
+        except Exception:  # noqa: BLE001 - a class that needs arguments documents itself
+            return ""
+    lines = "\n".join(f"    {k}: {v}" for k, v in props.items() if k not in ("formula", "derivative_formula"))
+    label = entry.name + (f" ({', '.join(f'{k}={v!r}' for k, v in entry.fixed.items())})" if entry.fixed else "")
+    return f"\n\nDeclared properties of {label}, default arguments (generated):\n{lines}\n"
 
 
 def names(pattern: str = "*") -> list[str]:

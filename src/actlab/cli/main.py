@@ -7,8 +7,9 @@ import sys
 
 import typer
 
-from actlab.cli import analyze_cmd, docs_cmd, list_cmd, plot_cmd, show_cmd
+from actlab.cli import analyze_cmd, docs_cmd, export_cmd, list_cmd, plot_cmd, show_cmd
 from actlab.core.errors import ActlabInputError
+from actlab.results import StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="actlab: verified activation functions and a laboratory to study them.")
@@ -17,6 +18,7 @@ app.command("show")(show_cmd.show_command)
 app.command("analyze")(analyze_cmd.analyze_command)
 app.command("plot")(plot_cmd.plot_command)
 app.command("docs")(docs_cmd.docs_command)
+app.command("export")(export_cmd.export_command)
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
     one line, exit 1 (set ACTLAB_DEBUG=1 for the traceback)."""
     try:
         app()
-    except ActlabInputError as e:
+    except (ActlabInputError, StoreError) as e:
         print(f"actlab: error: {e}", file=sys.stderr)
         sys.exit(2)
     except Exception as e:

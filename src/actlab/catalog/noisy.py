@@ -114,11 +114,16 @@ class NoisyHard(AbstractActivation):
 
     def f(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
         xf = finite(x)  # the noise terms are bounded: ±inf inputs only enter through h and u
-        d = self._direction(xf)
-        sigma = self._sigma(xf, p)[0]
+        if _quiet(eps):  # eval() with normal noise: E[ε] = 0, nothing of σ survives
+            y = self._h(xf) if self.mode != "output" else self.alpha * self._h(x)
+        else:
+            d = self._direction(xf)
+            sigma = self._sigma(xf, p)[0]
+            if self.mode != "output":
+                return self._h(xf + d * sigma * eps)
+            y = self.alpha * self._h(x) + d * sigma * eps
         if self.mode != "output":
-            return self._h(xf + d * sigma * eps)
-        y = self.alpha * self._h(x) + d * sigma * eps
+            return y
         return y + (1 - self.alpha) * (self.slope * x + self.offset) if self.alpha != 1 else y
 
     def df(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
@@ -129,6 +134,10 @@ class NoisyHard(AbstractActivation):
 
     def grads(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> tuple[Tensor, Tensor]:
         x = finite(x)
+        if _quiet(eps):
+            dh = self._dh(x)
+            dx = self.alpha * dh + (1 - self.alpha) * self.slope if self.mode == "output" else dh
+            return dx, 0 * p  # ∂f/∂p = 0, kept on p so double backward sees it
         d = self._direction(x)
         sigma, dsx, dsp = self._sigma(x, p)
         if self.mode == "output":
@@ -159,3 +168,8 @@ class NoisyHard(AbstractActivation):
             stochastic=not (self.mode == "output" and self.alpha == 1), learnable=("p",),
             reference="Gulcehre et al. 2016, 'Noisy activation functions' (ICML)",
         )
+
+
+def _quiet(eps: Tensor | float) -> bool:
+    """ε is the constant 0 (eval() with normal noise)."""
+    return isinstance(eps, float) and eps == 0.0

@@ -99,7 +99,10 @@ def _check_param_grads(act: AbstractActivation, x: Tensor, params: list[torch.nn
         return
     fwd, comp = _repeatable(act, act), _repeatable(act, act.composite)
     g_exact = torch.autograd.grad(fwd(x).sum(), params, allow_unused=True)
-    g_comp = torch.autograd.grad(comp(x).sum(), params, allow_unused=True)
+    y_comp = comp(x)
+    # a composite output may not depend on the parameters at all (noisy units in eval(), normal noise)
+    g_comp = (torch.autograd.grad(y_comp.sum(), params, allow_unused=True) if y_comp.requires_grad
+              else (None,) * len(params))
     for p, a, b in zip(params, g_exact, g_comp):
         if b is None:
             continue

@@ -249,10 +249,10 @@ def test_parity_with_torch(spec: str) -> None:
 COMPILE_FEW = ["relu", "gelu", "snake", "acon_c", "swish(learnable=True)", "softmax"]
 
 
-def _compiles(spec: str) -> None:
+def _compiles(spec: str, backend: str) -> None:
     act = make(spec).eval()
     x = example(act, torch.float32).requires_grad_(True)
-    compiled = torch.compile(act, backend="aot_eager", fullgraph=False)
+    compiled = torch.compile(act, backend=backend, fullgraph=False)
     y = compiled(x)
     assert torch.allclose(y, act(x), atol=1e-6)
     (g,) = torch.autograd.grad(y.sum(), x)
@@ -262,13 +262,15 @@ def _compiles(spec: str) -> None:
 
 @pytest.mark.parametrize("spec", COMPILE_FEW)
 def test_torch_compile(spec: str) -> None:
-    _compiles(spec)
+    """Dynamo traces the exact path (aot_eager: no C++ compilation in the default run)."""
+    _compiles(spec, "aot_eager")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", [s for s in actlab.names() if actlab.create(s).properties.elementwise])
 def test_torch_compile_every_elementwise(spec: str) -> None:
-    _compiles(spec)
+    """The full default backend (inductor) on every elementwise entry."""
+    _compiles(spec, "inductor")
 
 
 def test_registry_covers_the_issue() -> None:

@@ -1,0 +1,119 @@
+"""Typed, strict study configs: a dataclass, a TOML preset, and `--set key=value` overrides.
+
+Values are TOML literals (`seeds=1000`, `lr=[1e-3, 1e-2]`, `activations=["tanh", "snake(a=0.5)"]`); a
+bare word is a string (`bounds=reflect`). Unknown keys and values of the wrong type are errors that
+name the key and what is allowed; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from actlab.core.errors import ActlabInputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+T = TypeVar("T")
+_BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
+
+
+class ConfigError(ActlabInputError, ValueError):
+    """A config key or value that the study does not accept."""
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'key=value' → (key, value), the value read as a TOML literal (a bare word is a string)."""
+    if "=" not in text:
+        raise ConfigError(f"--set expects key=value, got {text!r}")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    if not key:
+        raise ConfigError(f"--set expects key=value, got {text!r}")
+    try:
+        return key, tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if _BARE_WORD.match(raw):
+            return key, raw
+        raise ConfigError(f"--set {key}: cannot read {raw!r} as a TOML value (quote strings, "
+                          f"write lists as [1, 2] or [\"a\", \"b\"])") from None
+
+
+def load_config(cls: type[T], preset: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
+    """Build `cls` (a dataclass) from its defaults, then a TOML preset, then `--set` overrides."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        path = Path(preset)
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except FileNotFoundError:
+            raise ConfigError(f"no preset file {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read preset {path} as TOML: {e}") from None
+    for text in overrides:
+        key, value = parse_override(text)
+        values[key] = value
+    return build(cls, values)
+
+
+def build(cls: type[T], values: dict[str, Any]) -> T:
+    """Check every key and value against the dataclass's fields and types, then construct it."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    for key, value in values.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=2)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise ConfigError(f"unknown config key {key!r}{hint} (allowed: {', '.join(names)})")
+        values[key] = _check(key, value, hints[key])
+    return cls(**values)  # type: ignore[return-value]
+
+
+def _check(key: str, value: Any, hint: Any) -> Any:
+    """value if it fits the type hint (ints widen to float), else a ConfigError naming both."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        for option in args:
+            try:
+                return _check(key, value, option)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{key}: expected {_name(hint)}, got {type(value).__name__} {value!r}")
+    if origin is Literal:
+        if value in args:
+            return value
+        raise ConfigError(f"{key}: must be one of {', '.join(map(repr, args))}; got {value!r}")
+    if origin in (list, Sequence, typing.Sequence) or hint is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list ({_name(hint)}), got {type(value).__name__} {value!r}")
+        inner = args[0] if args else Any
+        return [_check(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
+    if hint is type(None):
+        if value is None:
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(hint, type) and isinstance(value, hint):
+        return value
+    raise ConfigError(f"{key}: expected {_name(hint)}, got {type(value).__name__} {value!r}")
+
+
+def _name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

@@ -1,0 +1,94 @@
+"""Gradient optimizers on many 1-1-1 networks at once.
+
+All trials' parameters form one (T, 4) leaf tensor; the loss summed over trials gives each trial
+exactly its own gradient, and the optimizers (torch.optim, elementwise) update each row from its
+own gradient and state only. So one step of T trials is one tensor program, and a trial's result
+does not depend on which other trials share its batch (tested).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from actlab.engine.network import PARAMS, Act, one_one_one
+
+GRADIENT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+
+
+def make_optimizer(name: str, params: list[Tensor], lr: float) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(f"unknown gradient optimizer {name!r}; allowed: {', '.join(GRADIENT_OPTIMIZERS)}")
+
+
+def initial_params(seeds: Sequence[int], scale: float = 1.0) -> Tensor:
+    """(T, 4) initial weights, U(−scale, scale), each row drawn from its own seed's generator."""
+    rows = []
+    for s in seeds:
+        g = torch.Generator().manual_seed(int(s))
+        rows.append((torch.rand(len(PARAMS), generator=g, dtype=torch.float64) * 2 - 1) * scale)
+    return torch.stack(rows)
+
+
+@dataclass
+class Outcome:
+    """Per-trial results of one batched run (tensors with the trial as leading dimension)."""
+
+    final_loss: Tensor
+    best_loss: Tensor
+    steps_to_target: Tensor
+    """Steps taken before the loss first fell below the threshold; −1 if it never did."""
+    curve_steps: list[int]
+    curve: Tensor
+    """(T, len(curve_steps)) loss at log-spaced steps."""
+    seconds: float
+
+
+def curve_steps(steps: int, points: int = 50) -> list[int]:
+    """About `points` log-spaced step indices in [0, steps], always including 0 and `steps`."""
+    import numpy as np
+
+    return sorted({0, steps, *np.unique(np.geomspace(1, max(steps, 1), points).astype(int)).tolist()})
+
+
+def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, optimizer: str, lr: float,
+                 steps: int, seeds: Sequence[int], threshold: float = 1e-6, init_scale: float = 1.0,
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> Outcome:
+    """Train one 1-1-1 network per seed on the single sample (x, target), all in one batch."""
+    start = time.perf_counter()
+    theta = initial_params(seeds, init_scale).to(device=device, dtype=dtype).requires_grad_(True)
+    y = torch.as_tensor(target, device=device, dtype=dtype).expand(len(seeds))
+    opt = make_optimizer(optimizer, [theta], lr)
+    marks = curve_steps(steps)
+    curve = torch.empty(len(seeds), len(marks), device=device, dtype=dtype)
+    best = torch.full((len(seeds),), float("inf"), device=device, dtype=dtype)
+    hit = torch.full((len(seeds),), -1, device=device, dtype=torch.long)
+    col = 0
+    for step in range(steps + 1):
+        # forward: every trial's loss at its current parameters (the loss "after `step` steps")
+        loss = (one_one_one(theta, x, hidden, output) - y).square()
+        with torch.no_grad():
+            best = torch.minimum(best, loss)
+            newly = (hit < 0) & (loss < threshold)
+            hit = torch.where(newly, torch.full_like(hit, step), hit)
+            if col < len(marks) and marks[col] == step:
+                curve[:, col] = loss
+                col += 1
+        if step == steps:
+            break
+        # backward on the summed loss: each trial receives exactly its own gradient
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+    return Outcome(loss.detach(), best, hit, marks, curve, time.perf_counter() - start)

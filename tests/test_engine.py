@@ -72,3 +72,28 @@ def test_metrics() -> None:
     assert o.curve.shape == (16, len(o.curve_steps)) and o.curve_steps[0] == 0 and o.curve_steps[-1] == 300
     with pytest.raises(ValueError, match="unknown gradient optimizer 'adamw'"):
         run_gradient(a, a, 0.5, 0.3, optimizer="adamw", lr=0.01, steps=1, seeds=[0])
+
+
+def test_reflect_folds_repeated_overshoots_into_the_box() -> None:
+    from actlab.engine.bounds import apply_bounds, reflect
+
+    x = torch.tensor([0.5, 1.25, -0.25, 3.5, -2.75, 10.0, 2.0, -1.0])
+    # box [-1, 2], width 3: 1.25 stays; -0.25 stays; 3.5 → 0.5; -2.75 → 0.75; 10 → mirror chain → 2 - (12 mod 6 ...)
+    got = reflect(x, -1.0, 2.0)
+    want = torch.tensor([0.5, 1.25, -0.25, 0.5, 0.75, 0.0, 2.0, -1.0])
+    assert torch.allclose(got, want)
+    assert ((got >= -1) & (got <= 2)).all()
+    assert torch.equal(apply_bounds(x, -1.0, 2.0, "clip"), x.clamp(-1, 2))
+    with pytest.raises(ValueError, match="unknown bounds mode"):
+        apply_bounds(x, -1.0, 2.0, "wrap")
+
+
+@pytest.mark.parametrize("mode", ["clip", "reflect"])
+def test_bounded_runs_stay_in_the_box(mode: str) -> None:
+    a = acts()
+    lo, hi = torch.full((4,), -0.5), torch.full((4,), 0.5)
+    free = run_gradient(a, a, 0.5, 0.3, optimizer="sgd", lr=5.0, steps=50, seeds=range(8))
+    assert (free.params.abs() > 0.5).any()  # a large step size leaves the box without bounds
+    o = run_gradient(a, a, 0.5, 0.3, optimizer="sgd", lr=5.0, steps=50, seeds=range(8), bounds=(lo, hi),
+                     bound_mode=mode)
+    assert ((o.params >= -0.5) & (o.params <= 0.5)).all() and torch.isfinite(o.final_loss).all()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from actlab.engine.bounds import apply_bounds
 from actlab.engine.network import PARAMS, Act, one_one_one
 
 GRADIENT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
@@ -52,6 +53,8 @@ class Outcome:
     curve_steps: list[int]
     curve: Tensor
     """(T, len(curve_steps)) loss at log-spaced steps."""
+    params: Tensor
+    """(T, 4) final parameters (w1, b1, w2, b2)."""
     seconds: float
 
 
@@ -64,8 +67,13 @@ def curve_steps(steps: int, points: int = 50) -> list[int]:
 
 def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, optimizer: str, lr: float,
                  steps: int, seeds: Sequence[int], threshold: float = 1e-6, init_scale: float = 1.0,
+                 bounds: tuple[Tensor, Tensor] | None = None, bound_mode: str = "none",
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> Outcome:
-    """Train one 1-1-1 network per seed on the single sample (x, target), all in one batch."""
+    """Train one 1-1-1 network per seed on the single sample (x, target), all in one batch.
+
+    With `bounds` = (lo, hi) (each broadcastable to (T, 4)) and `bound_mode` 'clip' or 'reflect', the
+    parameters are put back into the box after every optimizer step (the optimizer's moments are
+    left as they are)."""
     start = time.perf_counter()
     theta = initial_params(seeds, init_scale).to(device=device, dtype=dtype).requires_grad_(True)
     y = torch.as_tensor(target, device=device, dtype=dtype).expand(len(seeds))
@@ -91,4 +99,7 @@ def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, 
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
-    return Outcome(loss.detach(), best, hit, marks, curve, time.perf_counter() - start)
+        if bounds is not None and bound_mode != "none":
+            with torch.no_grad():
+                theta.copy_(apply_bounds(theta, bounds[0].to(theta), bounds[1].to(theta), bound_mode))
+    return Outcome(loss.detach(), best, hit, marks, curve, theta.detach(), time.perf_counter() - start)

@@ -48,7 +48,8 @@ def describe(spec: str | AbstractActivation) -> dict[str, Any]:
                 "aliases": [], "params": act.get_params(), "fixed_by_variant": {}, "torch_equivalent": None,
                 "properties": act.properties.to_dict(), "doc": inspect.getdoc(type(act)) or ""}
     e = entry_of(act)
-    doc = inspect.getdoc(type(act)) or ""
+    # the hand-written part only: the generated declarations are shown as properties already
+    doc = (inspect.getdoc(type(act)) or "").split("\n\nDeclared properties of ")[0]
     return {
         "name": e.name,
         "spec": act.spec,

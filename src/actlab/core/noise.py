@@ -12,7 +12,8 @@ from torch import Tensor
 
 
 def new_seed(device: torch.device) -> int:
-    """One seed from the global generator of `device`'s kind (CPU generator otherwise)."""
+    """One seed from torch's global CPU generator (so `torch.manual_seed` governs it on every device);
+    `draw` then makes the noise on `device` itself from that seed."""
     return int(torch.randint(0, 2**62, (1,)).item())
 
 

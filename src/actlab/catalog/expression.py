@@ -26,6 +26,7 @@ from actlab.core.activation import AbstractActivation
 from actlab.core.errors import SpecError
 from actlab.core.properties import INF, Properties
 from actlab.core.registry import register_prefix
+from actlab.core.spec import parse_expression
 
 MAX_LENGTH, MAX_NODES, MAX_DEPTH = 1000, 200, 30
 
@@ -54,15 +55,7 @@ _CONSTANTS = {"pi": math.pi, "e": math.e}
 
 def compile_formula(text: str) -> Fn:
     """Check `text` against the whitelist and return f(x) built from torch functions."""
-    if not isinstance(text, str) or not text.strip():
-        raise SpecError("empty formula: write a function of x, e.g. 'x*sigmoid(x)'")
-    text = text.strip()
-    if len(text) > MAX_LENGTH:
-        raise SpecError(f"formula is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError as e:
-        raise SpecError(f"cannot parse formula {text!r}: {e.msg} at column {e.offset}") from None
+    text, tree = parse_expression(text, "formula", MAX_LENGTH, "write a function of x, e.g. 'x*sigmoid(x)'")
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise SpecError(f"formula has {nodes} syntax nodes; at most {MAX_NODES} are allowed")

@@ -31,7 +31,6 @@ class Mixed(AbstractActivation):
                 raise ParameterError(f"mixed: {a!r} is not elementwise; allowed: elementwise activations")
         super().__init__(acts=list(acts))
         self.acts = nn.ModuleList(subs)
-        self._subs: list[AbstractActivation] = subs
 
     def _groups(self, x: Tensor) -> list[int]:
         dim = 1 if x.dim() >= 2 else 0
@@ -63,6 +62,7 @@ class Mixed(AbstractActivation):
 
     @property
     def properties(self) -> Properties:
-        parts = [a.properties for a in self._subs]
-        specs = ", ".join(a.spec for a in self._subs)
+        subs = [a for a in self.acts if isinstance(a, AbstractActivation)]
+        parts = [a.properties for a in subs]
+        specs = ", ".join(a.spec for a in subs)
         return combine(parts, f"per channel group: [{specs}]", "each group's f'", "the decision-boundary article")

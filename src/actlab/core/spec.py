@@ -20,17 +20,8 @@ _CONSTANT_NAMES = {"inf": math.inf, "nan": math.nan, "True": True, "False": Fals
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """Split a spec string into (name, keyword arguments)."""
-    if not isinstance(spec, str):
-        raise SpecError(f"a spec must be a string, got {type(spec).__name__}")
-    text = spec.strip()
-    if not text:
-        raise SpecError("empty spec: give an activation name such as 'relu' or 'snake(a=0.5)'")
-    if len(text) > MAX_SPEC_LENGTH:
-        raise SpecError(f"spec is {len(text)} characters long; at most {MAX_SPEC_LENGTH} are allowed")
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError as e:
-        raise SpecError(f"cannot parse spec {text!r}: {e.msg} at column {e.offset}") from None
+    text, tree = parse_expression(spec, "spec", MAX_SPEC_LENGTH,
+                                  "give an activation name such as 'relu' or 'snake(a=0.5)'")
     if isinstance(tree, ast.Name):
         return tree.id, {}
     if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
@@ -45,6 +36,22 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
             raise SpecError(f"argument {kw.arg!r} given twice in {text!r}")
         kwargs[kw.arg] = _literal(text, kw.value)
     return tree.func.id, kwargs
+
+
+def parse_expression(source: object, what: str, max_length: int, hint: str) -> tuple[str, ast.expr]:
+    """The stripped text and its `ast` expression, with the checks both whitelist parsers share
+    (a non-empty string, bounded length, valid syntax). Nothing is evaluated."""
+    if not isinstance(source, str):
+        raise SpecError(f"a {what} must be a string, got {type(source).__name__}")
+    text = source.strip()
+    if not text:
+        raise SpecError(f"empty {what}: {hint}")
+    if len(text) > max_length:
+        raise SpecError(f"{what} is {len(text)} characters long; at most {max_length} are allowed")
+    try:
+        return text, ast.parse(text, mode="eval").body
+    except SyntaxError as e:
+        raise SpecError(f"cannot parse {what} {text!r}: {e.msg} at column {e.offset}") from None
 
 
 def _literal(text: str, node: ast.AST) -> Any:

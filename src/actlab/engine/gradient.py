@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from actlab.engine.bounds import apply_bounds
 from actlab.engine.network import PARAMS, Act, one_one_one
+from actlab.engine.outcome import Outcome, Tracker
 
 GRADIENT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 
@@ -42,29 +42,6 @@ def initial_params(seeds: Sequence[int], scale: float = 1.0) -> Tensor:
     return torch.stack(rows)
 
 
-@dataclass
-class Outcome:
-    """Per-trial results of one batched run (tensors with the trial as leading dimension)."""
-
-    final_loss: Tensor
-    best_loss: Tensor
-    steps_to_target: Tensor
-    """Steps taken before the loss first fell below the threshold; −1 if it never did."""
-    curve_steps: list[int]
-    curve: Tensor
-    """(T, len(curve_steps)) loss at log-spaced steps."""
-    params: Tensor
-    """(T, 4) final parameters (w1, b1, w2, b2)."""
-    seconds: float
-
-
-def curve_steps(steps: int, points: int = 50) -> list[int]:
-    """About `points` log-spaced step indices in [0, steps], always including 0 and `steps`."""
-    import numpy as np
-
-    return sorted({0, steps, *np.unique(np.geomspace(1, max(steps, 1), points).astype(int)).tolist()})
-
-
 def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, optimizer: str, lr: float,
                  steps: int, seeds: Sequence[int], threshold: float = 1e-6, init_scale: float = 1.0,
                  bounds: tuple[Tensor, Tensor] | None = None, bound_mode: str = "none",
@@ -72,27 +49,20 @@ def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, 
     """Train one 1-1-1 network per seed on the single sample (x, target), all in one batch.
 
     With `bounds` = (lo, hi) (each broadcastable to (T, 4)) and `bound_mode` 'clip' or 'reflect', the
-    parameters are put back into the box after every optimizer step (the optimizer's moments are
-    left as they are)."""
+    initial parameters and those after every optimizer step are put back into the box (the
+    optimizer's moments are left as they are)."""
     start = time.perf_counter()
-    theta = initial_params(seeds, init_scale).to(device=device, dtype=dtype).requires_grad_(True)
+    theta = initial_params(seeds, init_scale).to(device=device, dtype=dtype)
+    if bounds is not None and bound_mode != "none":  # start inside the box, too
+        theta = apply_bounds(theta, bounds[0].to(theta), bounds[1].to(theta), bound_mode)
+    theta.requires_grad_(True)
     y = torch.as_tensor(target, device=device, dtype=dtype).expand(len(seeds))
     opt = make_optimizer(optimizer, [theta], lr)
-    marks = curve_steps(steps)
-    curve = torch.empty(len(seeds), len(marks), device=device, dtype=dtype)
-    best = torch.full((len(seeds),), float("inf"), device=device, dtype=dtype)
-    hit = torch.full((len(seeds),), -1, device=device, dtype=torch.long)
-    col = 0
+    track = Tracker(len(seeds), steps, threshold, theta.device, dtype)
     for step in range(steps + 1):
         # forward: every trial's loss at its current parameters (the loss "after `step` steps")
         loss = (one_one_one(theta, x, hidden, output) - y).square()
-        with torch.no_grad():
-            best = torch.minimum(best, loss)
-            newly = (hit < 0) & (loss < threshold)
-            hit = torch.where(newly, torch.full_like(hit, step), hit)
-            if col < len(marks) and marks[col] == step:
-                curve[:, col] = loss
-                col += 1
+        track.update(step, loss.detach())
         if step == steps:
             break
         # backward on the summed loss: each trial receives exactly its own gradient
@@ -102,4 +72,5 @@ def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, 
         if bounds is not None and bound_mode != "none":
             with torch.no_grad():
                 theta.copy_(apply_bounds(theta, bounds[0].to(theta), bounds[1].to(theta), bound_mode))
-    return Outcome(loss.detach(), best, hit, marks, curve, theta.detach(), time.perf_counter() - start)
+    return Outcome(loss.detach(), track.best, track.hit, 1, track.marks, track.curve, theta.detach(),
+                   time.perf_counter() - start)

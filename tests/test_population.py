@@ -120,8 +120,10 @@ def test_adamm_gradient_estimate_is_the_secant() -> None:
     f = lambda x: 3 * x[..., 0] - 2 * x[..., 1]
     opt = ADAMm(TrialStreams([1], "adamm"), box(1, D), torch.zeros(1, D, dtype=torch.float64), popsize=P,
                 lr=0.01, eps=1e-9)
-    x0 = opt.ask(); opt.tell(x0, f(x0))
-    x1 = opt.ask(); opt.tell(x1, f(x1))
+    x0 = opt.ask()
+    opt.tell(x0, f(x0))
+    x1 = opt.ask()
+    opt.tell(x1, f(x1))
     x2 = opt.ask()[0]
     movers = torch.argsort(f(x1)[0])[:P // 2]
     g = (f(x1) - f(x0))[0, movers][:, None] / (x1[0, movers] - x0[0, movers])

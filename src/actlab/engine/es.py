@@ -13,7 +13,9 @@ Both start at the trial's x0 with a per-coordinate spread of `sigma0` × the box
 0.25). When the box is enforced, a sample outside it is repaired (clip or reflect) and the
 repaired point is what is scored and what the update learns from; the mean is kept inside too.
 Step sizes are capped at 10 box widths (an optimum outside an enforced box otherwise makes
-them grow without end).
+them grow without end). A CMA-ES trial stops, as pycma's does, when C's condition number passes
+1e14 or its steps fall below 1e-11 — the 1-1-1 loss has a whole manifold of minima, and without
+this C degenerates; a stopped trial keeps its best member and its state (no restarts).
 """
 
 from __future__ import annotations
@@ -58,12 +60,14 @@ class CMAES:
         self.B, self.D = torch.diag_embed(torch.ones_like(x0)), d0.clone()
         self.pc, self.ps = torch.zeros_like(x0), torch.zeros_like(x0)
         self.gen = 0
+        self.stopped = torch.zeros(T, dtype=torch.bool, device=x0.device)
 
     def ask(self) -> Tensor:
         z = self.rng.normal(self.popsize, self.n)
         y = torch.einsum("tij,tlj->tli", self.B * self.D[:, None, :], z)
-        x = self.box.repair(self.mean[:, None] + self.sigma[:, None, None] * y)
-        self.y = (x - self.mean[:, None]) / self.sigma[:, None, None]
+        raw = self.mean[:, None] + self.sigma[:, None, None] * y
+        x = self.box.repair(raw)
+        self.y = torch.where(x == raw, y, (x - self.mean[:, None]) / self.sigma[:, None, None])
         return x
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None:
@@ -71,14 +75,14 @@ class CMAES:
         order = torch.argsort(losses, dim=1, stable=True)
         ys = torch.gather(self.y, 1, order[:, :, None].expand_as(self.y))  # best first
         yw = torch.einsum("l,tli->ti", w[:mu], ys[:, :mu])
-        self.mean = self.box.repair((self.mean + self.sigma[:, None] * yw)[:, None])[:, 0]
+        mean = self.box.repair((self.mean + self.sigma[:, None] * yw)[:, None])[:, 0]
         inv_sqrt = self.B @ torch.diag_embed(1 / self.D) @ self.B.transpose(1, 2)  # C^(−1/2)
-        self.ps = (1 - self.cs) * self.ps + math.sqrt(self.cs * (2 - self.cs) * self.mueff) * torch.einsum(
+        ps = (1 - self.cs) * self.ps + math.sqrt(self.cs * (2 - self.cs) * self.mueff) * torch.einsum(
             "tij,tj->ti", inv_sqrt, yw)
         self.gen += 1
-        ps_norm = self.ps.norm(dim=1)
+        ps_norm = ps.norm(dim=1)
         hs = (ps_norm / math.sqrt(1 - (1 - self.cs) ** (2 * self.gen)) < (1.4 + 2 / (n + 1)) * self.chi_n).to(yw)
-        self.pc = (1 - self.cc) * self.pc + hs[:, None] * math.sqrt(self.cc * (2 - self.cc) * self.mueff) * yw
+        pc = (1 - self.cc) * self.pc + hs[:, None] * math.sqrt(self.cc * (2 - self.cc) * self.mueff) * yw
         # negative weights are rescaled by n / ‖C^(−1/2) y‖² so that C stays positive definite
         wo = w.expand(losses.shape).clone()
         whitened = torch.einsum("tij,tlj->tli", inv_sqrt, ys[:, mu:]).square().sum(-1)
@@ -86,13 +90,22 @@ class CMAES:
         rank_mu = torch.einsum("tl,tli,tlj->tij", wo, ys, ys)
         delta = (1 - hs) * self.cc * (2 - self.cc)
         decay = 1 + self.c1 * delta - self.c1 - self.cmu * float(w.sum())
-        self.C = (decay[:, None, None] * self.C + self.c1 * torch.einsum("ti,tj->tij", self.pc, self.pc)
-                  + self.cmu * rank_mu)
-        self.sigma = torch.minimum(self.sigma * torch.exp((self.cs / self.ds) * (ps_norm / self.chi_n - 1)),
-                                   10 * self.box.width.max(dim=1).values)
-        self.C = (self.C + self.C.transpose(1, 2)) / 2
-        evals, self.B = torch.linalg.eigh(self.C)
-        self.D = evals.clamp_min(1e-300).sqrt()
+        C = (decay[:, None, None] * self.C + self.c1 * torch.einsum("ti,tj->tij", pc, pc) + self.cmu * rank_mu)
+        sigma = torch.minimum(self.sigma * torch.exp((self.cs / self.ds) * (ps_norm / self.chi_n - 1)),
+                              10 * self.box.width.max(dim=1).values).clamp_min(1e-150)
+        C = (C + C.transpose(1, 2)) / 2
+        # a stopped trial keeps its state (pycma would stop it); a non-finite update stops it too
+        keep = self.stopped | ~torch.isfinite(C).all(-1).all(-1) | ~torch.isfinite(sigma)
+        k1, k2, k3 = keep[:, None], keep[:, None, None], keep
+        self.mean, self.ps, self.pc = (torch.where(k1, old, new) for old, new in
+                                       ((self.mean, mean), (self.ps, ps), (self.pc, pc)))
+        self.C, self.sigma = torch.where(k2, self.C, C), torch.where(k3, self.sigma, sigma)
+        evals, B = torch.linalg.eigh(torch.where(k2, torch.eye(self.n, dtype=C.dtype, device=C.device), self.C))
+        D = evals.clamp_min(1e-300).sqrt()
+        self.B, self.D = torch.where(k2, self.B, B), torch.where(k1, self.D, D)
+        # pycma's stopping rules: condition of C above 1e14 (tolconditioncov), steps below 1e-11 (tolx)
+        self.stopped = keep | (self.D.max(1).values / self.D.min(1).values > 1e7) | (
+            self.sigma * self.D.max(1).values < 1e-11)
 
 
 class SNES:
@@ -108,8 +121,9 @@ class SNES:
 
     def ask(self) -> Tensor:
         s = self.rng.normal(self.popsize, self.n)
-        x = self.box.repair(self.mean[:, None] + self.sigma[:, None] * s)
-        self.s = (x - self.mean[:, None]) / self.sigma[:, None]
+        raw = self.mean[:, None] + self.sigma[:, None] * s
+        x = self.box.repair(raw)
+        self.s = torch.where(x == raw, s, (x - self.mean[:, None]) / self.sigma[:, None])
         return x
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None:
@@ -118,4 +132,4 @@ class SNES:
         grad_mu = torch.einsum("l,tli->ti", self.utility, s)
         grad_sigma = torch.einsum("l,tli->ti", self.utility, s * s - 1)
         self.mean = self.box.repair((self.mean + self.sigma * grad_mu)[:, None])[:, 0]
-        self.sigma = torch.minimum(self.sigma * torch.exp(self.eta_sigma / 2 * grad_sigma), 10 * self.box.width)
+        self.sigma = torch.minimum(self.sigma * torch.exp(self.eta_sigma / 2 * grad_sigma), 10 * self.box.width).clamp_min(1e-150)

@@ -1,0 +1,121 @@
+"""Running a study: plan → skip what the store holds → run batches on a backend → store each batch.
+
+The driver alone writes the store, one transaction per finished batch, so a run killed at any
+instant leaves whole batches only and a re-run finishes exactly the planned set. Backends:
+'local' runs batches in this process; 'process' spreads them over a local process pool (torch
+threads split between the workers); 'ray' sends them to a Ray cluster (`RAY_ADDRESS`, or a local
+one). Results do not depend on the backend: a trial's result does not depend on its batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from actlab.core.errors import ActlabInputError
+from actlab.results.store import Store, TrialRecord
+from actlab.studies.plan import Batch
+
+BACKENDS = ("local", "process", "ray")
+
+
+@dataclass
+class RunSummary:
+    planned: int
+    stored_before: int
+    ran: int
+    batches: int
+    seconds: float
+
+
+def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
+    """Run one batch of any study (what a worker does)."""
+    from actlab.studies.registry import study
+
+    return study(batch.study).run_batch(batch, device)
+
+
+def pending(batches: list[Batch], store: Store) -> list[Batch]:
+    """The batches with the trials the store already holds removed (empty batches dropped)."""
+    ids = [t.id for b in batches for t in b.trials]
+    done = store.done(ids)
+    out = []
+    for b in batches:
+        rest = [t for t in b.trials if t.id not in done]
+        if rest:
+            out.append(Batch(b.study, rest))
+    return out
+
+
+def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "local", workers: int = 1,
+            device: str = "cpu", on_batch: Callable[[int], None] | None = None) -> RunSummary:
+    """Run every planned trial the store does not hold yet; `on_batch(n)` after each stored batch of n."""
+    if backend not in BACKENDS:
+        raise ActlabInputError(f"unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
+    if workers < 1:
+        raise ActlabInputError(f"--workers must be ≥ 1, got {workers}")
+    start = time.perf_counter()
+    planned = sum(len(b) for b in batches)
+    with Store(store_path) as store:
+        todo = pending(batches, store)
+        ran = 0
+        for records in _results(todo, backend, workers, device):
+            store.write(records)
+            ran += len(records)
+            if on_batch:
+                on_batch(len(records))
+    return RunSummary(planned, planned - sum(len(b) for b in todo), ran, len(todo), time.perf_counter() - start)
+
+
+def _results(todo: list[Batch], backend: str, workers: int, device: str) -> Iterator[list[TrialRecord]]:
+    if not todo:
+        return
+    if backend == "local" or (backend == "process" and workers == 1):
+        for b in todo:
+            yield run_batch(b, device)
+    elif backend == "process":
+        yield from _process_pool(todo, workers, device)
+    else:
+        yield from _ray(todo, device)
+
+
+def _set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def _process_pool(todo: list[Batch], workers: int, device: str) -> Iterator[list[TrialRecord]]:
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn, not fork: a forked child of a process that has started torch's thread pools can hang
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_set_threads,
+                             initargs=(threads,)) as pool:
+        queue = list(reversed(todo))
+        running: set[Any] = set()
+        while queue or running:
+            while queue and len(running) < 2 * workers:  # keep every worker fed, not the whole plan in flight
+                running.add(pool.submit(run_batch, queue.pop(), device))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                yield f.result()
+
+
+def _ray(todo: list[Batch], device: str) -> Iterator[list[TrialRecord]]:
+    try:
+        import ray
+    except ImportError:
+        raise ActlabInputError("--backend ray needs Ray: pip install 'actlab[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(num_cpus=1, num_gpus=1 if device.startswith("cuda") else 0)(run_batch)
+    refs = [remote.remote(b, device) for b in todo]
+    while refs:
+        finished, refs = ray.wait(refs, num_returns=1)
+        yield ray.get(finished[0])

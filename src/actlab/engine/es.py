@@ -132,4 +132,5 @@ class SNES:
         grad_mu = torch.einsum("l,tli->ti", self.utility, s)
         grad_sigma = torch.einsum("l,tli->ti", self.utility, s * s - 1)
         self.mean = self.box.repair((self.mean + self.sigma * grad_mu)[:, None])[:, 0]
-        self.sigma = torch.minimum(self.sigma * torch.exp(self.eta_sigma / 2 * grad_sigma), 10 * self.box.width).clamp_min(1e-150)
+        sigma = self.sigma * torch.exp(self.eta_sigma / 2 * grad_sigma)
+        self.sigma = torch.minimum(sigma, 10 * self.box.width).clamp_min(1e-150)

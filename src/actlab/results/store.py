@@ -165,7 +165,21 @@ class Store:
             self._db.executemany("INSERT OR IGNORE INTO curves (trial_id, step, value) VALUES (?, ?, ?)", curves)
         return added
 
+    def add_run(self, command: str, study: str) -> None:
+        """Record a run (actlab version, command, study, date) in `meta`, for reports' headers."""
+        from actlab._version import __version__
+
+        with self._transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
+            runs = json.loads(row[0]) if row else []
+            runs.append({"actlab": __version__, "command": command, "study": study, "date": _now()})
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('runs', ?)", (json.dumps(runs),))
+
     # --- reading -------------------------------------------------------------------
+    def runs(self) -> list[dict[str, Any]]:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
+        return list(json.loads(row[0])) if row else []
+
     def done(self, ids: Iterable[str]) -> set[str]:
         """The ids among `ids` already stored with status 'ok' (what a resumed run skips)."""
         wanted = list(ids)

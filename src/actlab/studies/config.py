@@ -48,17 +48,22 @@ def parse_override(text: str) -> tuple[str, Any]:
                           f"write lists as [1, 2] or [\"a\", \"b\"])") from None
 
 
+def load_preset(preset: str | Path) -> dict[str, Any]:
+    """The key/values of a TOML preset file."""
+    path = Path(preset)
+    try:
+        return tomllib.loads(path.read_text())
+    except (FileNotFoundError, IsADirectoryError):
+        raise ConfigError(f"no preset file {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read preset {path} as TOML: {e}") from None
+
+
 def load_config(cls: type[T], preset: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
     """Build `cls` (a dataclass) from its defaults, then a TOML preset, then `--set` overrides."""
     values: dict[str, Any] = {}
     if preset is not None:
-        path = Path(preset)
-        try:
-            values.update(tomllib.loads(path.read_text()))
-        except FileNotFoundError:
-            raise ConfigError(f"no preset file {path}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read preset {path} as TOML: {e}") from None
+        values.update(load_preset(preset))
     for text in overrides:
         key, value = parse_override(text)
         values[key] = value

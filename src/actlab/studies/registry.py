@@ -38,3 +38,29 @@ def study(name: str) -> Study:
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown study {name!r}{hint} (known: {', '.join(known)})")
     return known[name]
+
+
+def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tuple[Study, Any]:
+    """A study name or a PRESET.toml path (+ `--set` overrides) → (study, validated config).
+
+    A study name loads its preset (`presets/NAME.toml`, or `NAME-quick.toml` with `quick`); a
+    preset file names its study with a `study = "..."` key."""
+    from actlab.studies.config import ConfigError, build, load_preset, parse_override
+
+    if target is not None and target.endswith(".toml"):
+        values = load_preset(target)
+        name = values.pop("study", None)
+        if not isinstance(name, str):
+            known = " or ".join(f'study = "{n}"' for n in studies())
+            raise ConfigError(f"preset {target} must name its study ({known})")
+    else:
+        name = target or "single-sample"
+        study(name)  # an unknown name fails here, before any file is read
+        preset = PRESETS / f"{name}{'-quick' if quick else ''}.toml"
+        values = load_preset(preset) if preset.exists() else {}
+        values.pop("study", None)
+    s = study(name)
+    for text in overrides:
+        key, value = parse_override(text)
+        values[key] = value
+    return s, build(s.config, values)

@@ -52,8 +52,40 @@ def pending(batches: list[Batch], store: Store) -> list[Batch]:
     return out
 
 
+@dataclass
+class PlanSummary:
+    trials: int
+    cells: int
+    settings: int
+    batches: int
+    stored: int
+    evaluations: int
+
+    @property
+    def todo(self) -> int:
+        return self.trials - self.stored
+
+    def text(self, study: str, store: str | Path) -> str:
+        return (f"study {study}: {self.cells} cells (activation × optimizer × bounds), {self.settings} settings "
+                f"(× lr × target), {self.trials} trials in {self.batches} batches; "
+                f"{self.stored} already in {store}, {self.todo} to run; {self.evaluations:,} network evaluations")
+
+
+def plan_summary(batches: list[Batch], store_path: str | Path) -> PlanSummary:
+    """What a run would do (reads the store if it exists; writes nothing)."""
+    trials = [t for b in batches for t in b.trials]
+    stored = 0
+    if Path(store_path).exists():
+        with Store(store_path, create=False) as store:
+            stored = len(store.done(t.id for t in trials))
+    settings = {tuple((k, str(v)) for k, v in t.config.items() if k != "seed") for t in trials}
+    cells = {(t.config.get("activation"), t.config.get("optimizer"), t.config.get("bounds")) for t in trials}
+    evals = sum((t.config.get("steps", 0) + 1) * (t.config.get("popsize") or 1) for t in trials)
+    return PlanSummary(len(trials), len(cells), len(settings), len(batches), stored, evals)
+
+
 def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "local", workers: int = 1,
-            device: str = "cpu", on_batch: Callable[[int], None] | None = None) -> RunSummary:
+            device: str = "cpu", on_batch: Callable[[int], None] | None = None, command: str = "") -> RunSummary:
     """Run every planned trial the store does not hold yet; `on_batch(n)` after each stored batch of n."""
     if backend not in BACKENDS:
         raise ActlabInputError(f"unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
@@ -62,6 +94,7 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
     start = time.perf_counter()
     planned = sum(len(b) for b in batches)
     with Store(store_path) as store:
+        store.add_run(command or "(library call)", study=batches[0].study if batches else "")
         todo = pending(batches, store)
         ran = 0
         for records in _results(todo, backend, workers, device):

@@ -1,0 +1,30 @@
+"""Matplotlib helpers shared by the report's sections: one colour per name, PNG bytes out."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,
+                     "figure.dpi": 110})
+
+_PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
+
+
+def colours(names: list[str]) -> dict[str, tuple[float, float, float]]:
+    """A stable colour per name (sorted order), the same in every figure of a report."""
+    return {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(sorted(set(names)))}
+
+
+def png(fig: Figure) -> str:
+    """The figure as a base64 PNG data URI (and closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

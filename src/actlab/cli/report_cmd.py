@@ -13,7 +13,8 @@ from actlab.results import Store
 
 def report_command(
     store: Path = typer.Option(Path("actlab-runs/results.db"), "--store", help="The results store to read."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="HTML file (default: report.html next to the store)."),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="HTML file (default: report.html next to the store)."),
 ) -> None:
     """Write the HTML report of a results store (one self-contained file) and print its path."""
     Store(store, create=False).close()  # a missing, foreign or other-version store: one clear line, exit 2

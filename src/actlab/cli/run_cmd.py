@@ -66,7 +66,8 @@ def run_command(
         out = Console(width=160)
     for table in cell_tables(store, study.name):
         out.print(table)
-    typer.echo(f"{result.ran} trials run, {result.stored_before} already stored, {result.seconds:.1f} s; store: {store}")
+    typer.echo(f"{result.ran} trials run, {result.stored_before} already stored, {result.seconds:.1f} s; "
+               f"store: {store}")
     if default:
         from actlab.report import write_report
 

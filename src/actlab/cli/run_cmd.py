@@ -61,11 +61,11 @@ def run_command(
 
         result = execute(batches, store, backend=backend, workers=workers, device=device, on_batch=advance,
                          command=command)
-    out = Console()
-    if not out.is_terminal:
-        out = Console(width=160)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
     for table in cell_tables(store, study.name):
-        out.print(table)
+        console.print(table)
     typer.echo(f"{result.ran} trials run, {result.stored_before} already stored, {result.seconds:.1f} s; "
                f"store: {store}")
     if default:

@@ -45,13 +45,16 @@ class ADAMm:
         T, D = x0.shape
         # the initial population: uniform in the box
         self.pending = box.lo[:, None] + streams.uniform(popsize, D) * box.width[:, None]
-        self.x: Tensor | None = None
+        self.started = False
+        self.x = self.xp = self.m = self.v = self.pending
+        self.f = self.fp = self.t = torch.zeros(self.pending.shape[:2], dtype=x0.dtype, device=x0.device)
 
     def ask(self) -> Tensor:
         return self.pending
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None:
-        if self.x is None:  # first generation: no previous position yet
+        if not self.started:  # first generation: no previous position yet
+            self.started = True
             self.x, self.f = candidates, losses
             self.xp, self.fp = candidates, losses
             self.m = torch.zeros_like(candidates)

@@ -14,10 +14,10 @@ from matplotlib.figure import Figure  # noqa: E402
 plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,
                      "figure.dpi": 110})
 
-_PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
+_PALETTE = [plt.get_cmap("tab10")(i)[:3] for i in range(10)] + [plt.get_cmap("Dark2")(i)[:3] for i in range(8)]
 
 
-def colours(names: list[str]) -> dict[str, tuple[float, float, float]]:
+def colours(names: list[str]) -> dict[str, tuple[float, ...]]:
     """A stable colour per name (sorted order), the same in every figure of a report."""
     return {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(sorted(set(names)))}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def _img(uri: str, alt: str) -> str:
 
 def answer(acts: list[str], opts: list[str], m: np.ndarray, cs: list[Cell], base: str) -> list[str]:
     """Plain words from a two-way split of the success-rate table's variance."""
-    out = []
+    out: list[str] = []
     if m.size == 0 or np.isnan(m).all():
         return out
     grand = np.nanmean(m)
@@ -117,7 +118,8 @@ def evaluations(cs: list[Cell], opts: list[str], base: str, col: dict) -> str:
     keep = [i for i, d in enumerate(data) if d]
     if keep:
         parts = ax.violinplot([np.log10(data[i]) for i in keep], positions=keep, showmedians=True)
-        for body, i in zip(parts["bodies"], keep):
+        bodies: Any = parts["bodies"]
+        for body, i in zip(bodies, keep):
             body.set_facecolor(col[opts[i]])
     ax.set_xticks(range(len(opts)), opts, rotation=30, ha="right")
     ax.set_ylabel("log10 evaluations to target")

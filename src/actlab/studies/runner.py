@@ -148,7 +148,7 @@ def _ray(todo: list[Batch], device: str) -> Iterator[list[TrialRecord]]:
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     remote = ray.remote(num_cpus=1, num_gpus=1 if device.startswith("cuda") else 0)(run_batch)
-    refs = [remote.remote(b, device) for b in todo]
+    refs = [remote.remote(b, device) for b in todo]  # type: ignore[call-arg]
     while refs:
         finished, refs = ray.wait(refs, num_returns=1)
         yield ray.get(finished[0])

@@ -253,3 +253,15 @@ def test_every_optimizer_runs_in_the_study() -> None:
 def test_library_errors_are_input_errors() -> None:
     with pytest.raises(ActlabInputError):
         execute([], "/nonexistent/x.db", backend="carrier-pigeon")
+
+
+def test_ray_backend_gives_the_local_results(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    sets = ["--set", 'activations=["tanh"]', "--set", 'optimizers=["adam","cmaes"]', "--set", "seeds=3",
+            "--set", "steps=20", "-q"]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local cluster for the test
+    r = subprocess.run([sys.executable, "-m", "actlab", "run", "single-sample", *sets, "--backend", "ray",
+                        "--store", str(tmp_path / "r.db")], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    assert cli("run", "single-sample", *sets, "--store", str(tmp_path / "l.db")).returncode == 0
+    assert comparable(tmp_path / "r.db") == comparable(tmp_path / "l.db") != {}

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from actlab.core.activation import AbstractActivation
 from actlab.engine.bounds import apply_bounds
-from actlab.engine.network import PARAMS, Act
+from actlab.engine.network import PARAMS
 from actlab.engine.outcome import Outcome, Tracker
 
 GRADIENT_OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
@@ -73,7 +74,7 @@ def initial_params(seeds: Sequence[int], scale: float = 1.0) -> Tensor:
     return torch.stack(rows)
 
 
-def run_gradient(hidden: Act, output: Act, x: float, target: float | Tensor, *, optimizer: str,
+def run_gradient(hidden: AbstractActivation, output: AbstractActivation, x: float, target: float | Tensor, *, optimizer: str,
                  lr: float | Sequence[float], steps: int, seeds: Sequence[int], threshold: float = 1e-6,
                  init_scale: float = 1.0, bounds: tuple[Tensor, Tensor] | None = None, bound_mode: str = "none",
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> Outcome:

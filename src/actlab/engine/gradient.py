@@ -74,8 +74,8 @@ def initial_params(seeds: Sequence[int], scale: float = 1.0) -> Tensor:
     return torch.stack(rows)
 
 
-def run_gradient(hidden: AbstractActivation, output: AbstractActivation, x: float, target: float | Tensor, *, optimizer: str,
-                 lr: float | Sequence[float], steps: int, seeds: Sequence[int], threshold: float = 1e-6,
+def run_gradient(hidden: AbstractActivation, output: AbstractActivation, x: float, target: float | Tensor, *,
+                 optimizer: str, lr: float | Sequence[float], steps: int, seeds: Sequence[int], threshold: float = 1e-6,
                  init_scale: float = 1.0, bounds: tuple[Tensor, Tensor] | None = None, bound_mode: str = "none",
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> Outcome:
     """Train one 1-1-1 network per seed on the single sample (x, target), all in one batch.

@@ -5,7 +5,12 @@ Python loop over trials and steps. Engine: every trial in one (T, 4) tensor prog
 (`actlab.engine.run_gradient`). Same task, same steps, same optimizer; prints trials/s of both
 and the ratio (goal: ≥ 1000× on a 2-core CPU; 20 000 trials × 1000 steps well under a minute).
 
+Population optimizers (adamm, cmaes, snes): network evaluations/s of the batched engine, and for
+CMA-ES the same trials run the usual way with pycma (one CMAEvolutionStrategy per trial, ask/tell
+in a Python loop, the population scored by one numpy call per generation) for a ratio.
+
     python benchmarks/bench_engine.py [--trials 20000] [--naive-trials 20] [--steps 1000] [--activation tanh]
+                                      [--pop-trials 500] [--pop-steps 300]
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ def main() -> None:
     ap.add_argument("--naive-trials", type=int, default=20)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--activation", default="tanh")
+    ap.add_argument("--pop-trials", type=int, default=500)
+    ap.add_argument("--pop-steps", type=int, default=300)
     args = ap.parse_args()
     x, y, lr = 0.5, 0.3, 0.01
     act = actlab.create(args.activation).requires_grad_(False)
@@ -53,6 +60,44 @@ def main() -> None:
     print(f"naive : {args.naive_trials:6d} trials in {t_naive:7.2f} s = {naive_rate:10.1f} trials/s")
     print(f"engine: {args.trials:6d} trials in {out.seconds:7.2f} s = {engine_rate:10.1f} trials/s")
     print(f"ratio : {engine_rate / naive_rate:.0f}x  (success rate {float((out.best_loss < 1e-6).float().mean()):.3f})")
+    population(act, args.pop_trials, args.pop_steps, x, y)
+
+
+def population(act: torch.nn.Module, trials: int, steps: int, x: float, y: float) -> None:
+    """Evaluations/s of the population optimizers, batched; CMA-ES against pycma trial by trial."""
+    import numpy as np
+
+    from actlab.engine import Box, make_strategy, run_population
+    from actlab.engine.network import one_one_one
+
+    dt = torch.float64
+    lo = torch.full((trials, 4), -2.0, dtype=dt)
+    x0 = torch.zeros(trials, 4, dtype=dt)
+    objective = lambda th: (one_one_one(th, x, act, act) - y).square()  # noqa: E731
+    print(f"population optimizers: {trials} trials x {steps} generations, float64")
+    for name in ("adamm", "cmaes", "snes"):
+        out = run_population(objective, make_strategy(name, range(trials), Box(lo, -lo), x0), steps=steps)
+        evals = trials * (steps + 1) * out.evaluations_per_step
+        print(f"  {name:6s}: {evals / out.seconds / 1e6:8.2f} M evaluations/s ({out.seconds:.2f} s, "
+              f"success {float((out.best_loss < 1e-6).double().mean()):.3f})")
+        if name == "cmaes":
+            engine_seconds = out.seconds
+    import cma
+
+    def np_objective(xs: np.ndarray) -> np.ndarray:
+        w1, b1, w2, b2 = xs.T
+        return (np.tanh(w2 * np.tanh(w1 * x + b1) + b2) - y) ** 2
+
+    few = max(1, trials // 50)
+    start = time.perf_counter()
+    for seed in range(few):
+        es = cma.CMAEvolutionStrategy(np.zeros(4), 1.0, {"seed": seed + 1, "verbose": -9, "popsize": 8})
+        for _ in range(steps + 1):
+            xs = es.ask()
+            es.tell(xs, np_objective(np.asarray(xs)).tolist())
+    naive = (time.perf_counter() - start) / few
+    print(f"  cmaes, pycma one trial at a time: {1 / naive:8.1f} trials/s; batched engine: "
+          f"{trials / engine_seconds:8.1f} trials/s; ratio {naive * trials / engine_seconds:.0f}x")
 
 
 if __name__ == "__main__":

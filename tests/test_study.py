@@ -265,3 +265,11 @@ def test_ray_backend_gives_the_local_results(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert cli("run", "single-sample", *sets, "--store", str(tmp_path / "l.db")).returncode == 0
     assert comparable(tmp_path / "r.db") == comparable(tmp_path / "l.db") != {}
+
+
+def test_default_run_writes_store_and_report_under_actlab_runs(tmp_path: Path) -> None:
+    r = cli("run", "--set", "seeds=2", "--set", "steps=30", "--set", 'activations=["tanh","relu"]', "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    report = tmp_path / "actlab-runs" / "report.html"
+    assert r.stdout.strip().splitlines()[-1] == "actlab-runs/report.html"
+    assert (tmp_path / "actlab-runs" / "results.db").exists() and "Findings" in report.read_text()

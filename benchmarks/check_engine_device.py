@@ -41,7 +41,8 @@ def main() -> None:
         ok = differ <= max(2, len(cpu) // 50)
         bad += not ok
         print(f"{'ok ' if ok else 'BAD'} {c0['activation']:8s} {c0['optimizer']:8s} {c0['bounds']:8s} "
-              f"{len(cpu):5d} trials, success differs in {differ:3d}; cpu {t1 - t0:6.2f} s, {args.device} {t2 - t1:6.2f} s")
+              f"{len(cpu):5d} trials, success differs in {differ:3d}; cpu {t1 - t0:6.2f} s, "
+              f"{args.device} {t2 - t1:6.2f} s")
     print("mismatching batches:", bad)
     sys.exit(1 if bad else 0)
 

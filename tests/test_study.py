@@ -140,14 +140,19 @@ def test_kill_minus_9_then_resume_gives_exactly_the_planned_trials(tmp_path: Pat
     while time.time() < deadline:  # wait until a few batches are in, then kill mid-run
         time.sleep(0.2)
         if store.exists():
-            try:  # read-only, and closed at once: the poller must not create or hold the file
+            # read-only, and always closed: a connection left open in this process would keep a stale
+            # view of the WAL index after the writer's last close removes it
+            try:
                 db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-                n = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-                db.close()
-                if n >= 6:
+            except sqlite3.OperationalError:
+                continue
+            try:
+                if db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] >= 6:
                     break
             except sqlite3.OperationalError:
                 pass
+            finally:
+                db.close()
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
     with Store(store, create=False) as s:

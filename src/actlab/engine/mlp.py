@@ -1,0 +1,81 @@
+"""Many small MLPs (2 → width → … → 1) trained at once for the planar study.
+
+Every trial has its own weights and its own data: weights are (T, out, in) tensors, the inputs
+(T, 2, N), and hidden activations (T, width, N) — the channel dimension is 1, so per-channel and
+per-neuron activations (`mixed`) see one channel per hidden neuron. The loss is the sum over
+trials of each trial's mean binary cross-entropy (sigmoid output), so each trial gets exactly its
+own gradient; torch.optim's Adam and SGD are elementwise, so trials stay independent (tested).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from actlab.engine.gradient import make_optimizer
+
+
+def init_mlp(seeds: Sequence[int], sizes: Sequence[int], dtype: torch.dtype = torch.float32) -> list[Tensor]:
+    """[W1, b1, W2, b2, …] for layer sizes (2, h1, …, 1), nn.Linear's default init U(±1/√fan_in), per seed."""
+    params: list[list[Tensor]] = [[] for _ in range(2 * (len(sizes) - 1))]
+    for s in seeds:
+        g = torch.Generator().manual_seed(int(s))
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            bound = 1 / math.sqrt(fan_in)
+            params[2 * i].append((torch.rand(fan_out, fan_in, generator=g, dtype=torch.float64) * 2 - 1) * bound)
+            params[2 * i + 1].append((torch.rand(fan_out, 1, generator=g, dtype=torch.float64) * 2 - 1) * bound)
+    return [torch.stack(p).to(dtype) for p in params]
+
+
+def forward(params: Sequence[Tensor], X: Tensor, act: nn.Module) -> tuple[Tensor, list[Tensor]]:
+    """Logits (T, N) and the hidden layers' outputs [(T, width, N), …] for inputs X (T, 2, N)."""
+    h, hidden = X, []
+    for i in range(0, len(params) - 2, 2):
+        h = act(torch.baddbmm(params[i + 1], params[i], h))
+        hidden.append(h)
+    logits = torch.baddbmm(params[-1], params[-2], h)[:, 0]
+    return logits, hidden
+
+
+@dataclass
+class MLPOutcome:
+    train_accuracy: Tensor
+    test_accuracy: Tensor
+    final_loss: Tensor
+    test_loss: Tensor
+    steps_to_95: Tensor
+    """First step at which the train accuracy reached 95 %; −1 if it never did."""
+    params: list[Tensor]
+    seconds: float
+
+
+def train_mlp(act: nn.Module, sizes: Sequence[int], X: Tensor, y: Tensor, X_test: Tensor, y_test: Tensor, *,
+              seeds: Sequence[int], optimizer: str, lr: float, steps: int) -> MLPOutcome:
+    """Full-batch training of one MLP per trial on its own data (X (T, 2, N), y (T, N) in {0, 1})."""
+    start = time.perf_counter()
+    params = [p.to(X.device).requires_grad_(True) for p in init_mlp(seeds, sizes, X.dtype)]
+    opt = make_optimizer(optimizer, params, lr)
+    hit = torch.full((len(seeds),), -1, dtype=torch.long, device=X.device)
+    for step in range(steps + 1):
+        logits, _ = forward(params, X, act)
+        with torch.no_grad():
+            acc = ((logits > 0) == (y > 0.5)).to(X.dtype).mean(1)
+            hit = torch.where((hit < 0) & (acc >= 0.95), torch.full_like(hit, step), hit)
+        per_trial = F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(1)
+        if step == steps:
+            break
+        opt.zero_grad(set_to_none=True)
+        per_trial.sum().backward()  # the sum: each trial receives its own mean-loss gradient
+        opt.step()
+    with torch.no_grad():
+        t_logits, _ = forward(params, X_test, act)
+        test_acc = ((t_logits > 0) == (y_test > 0.5)).to(X.dtype).mean(1)
+        test_loss = F.binary_cross_entropy_with_logits(t_logits, y_test, reduction="none").mean(1)
+    return MLPOutcome(acc, test_acc, per_trial.detach(), test_loss, hit, [p.detach() for p in params],
+                      time.perf_counter() - start)

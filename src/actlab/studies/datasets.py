@@ -5,8 +5,9 @@ in its coordinates ([−6, 6]², radius 5) and then divided by 6, so every datas
 [−1, 1]²; `noise` is Playground's noise level in [0, 1]. `periodic` has the boundary
 x2 = cos(4·x1) on x1 ∈ [−π, π], x2 ∈ [−1.5, 1.5] (four periods), `square` the boundary
 x2 = x1² − 0.75 on [−1, 1]²; both are drawn uniformly, leave out points closer than `margin`
-(vertically, in the unscaled plane) to the boundary, and are then scaled into [−1, 1]²; `moons` is scikit-learn's make_moons, centred and scaled
-into [−1, 1]². Labels are 0/1; a point's label is 1 on the "inside" / "above" side.
+(vertically, in the unscaled plane) to the boundary, and are then scaled into [−1, 1]²;
+`moons` is scikit-learn's make_moons, centred and scaled into [−1, 1]². Labels are 0/1; a
+point's label is 1 on the "inside" / "above" side.
 """
 
 from __future__ import annotations

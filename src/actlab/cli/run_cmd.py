@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from actlab.core.errors import ActlabInputError
-from actlab.report.aggregate import cell_tables
-from actlab.studies.registry import resolve
+from actlab.report import summary_tables
+from actlab.studies.registry import resolve, resolve_default
 from actlab.studies.runner import BACKENDS, execute, plan_summary
 
 DEFAULT_STORE = Path("actlab-runs/results.db")
@@ -20,7 +22,8 @@ DEFAULT_STORE = Path("actlab-runs/results.db")
 
 def run_command(
     target: str | None = typer.Argument(None, metavar="[STUDY|PRESET.toml]",
-                                        help="A study name (single-sample) or a preset file; none: the default study."),
+                                        help="A study (single-sample, planar) or a preset file; none: the default "
+                                             "run (both studies, small, then the report)."),
     set_: list[str] = typer.Option([], "--set", help="Override a config key: key=value (TOML literal)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", help="The results store (created if missing)."),
     quick: bool = typer.Option(False, "--quick", help="The study's small preset."),
@@ -30,8 +33,8 @@ def run_command(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a study: every trial the store does not hold yet, batched; then a summary (and, for the
-    default study, the HTML report)."""
+    """Run a study: every trial the store does not hold yet, batched; then a summary. With no study:
+    the default run (single-sample and planar, small) and the HTML report next to the store."""
     _check_device(device)
     if backend not in BACKENDS:
         raise ActlabInputError(f"--backend: unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
@@ -40,18 +43,42 @@ def run_command(
     if workers > 1 and backend == "local":
         backend = "process"
     default = target is None
-    study, cfg = resolve(target, set_, quick=quick or default)
-    batches = study.plan(cfg)
-    summary = plan_summary(batches, store)
-    err = Console(stderr=True)
+    stages = resolve_default(set_) if default else [resolve(target, set_, quick=quick)]
+    plans = [(study, study.plan(cfg)) for study, cfg in stages]  # every config is checked before anything runs
     if dry_run:
-        typer.echo(summary.text(study.name, store))
+        for study, batches in plans:
+            typer.echo(plan_summary(batches, store).text(study.name, store))
         return
     command = " ".join(["actlab", *sys.argv[1:]])
+    console = Console() if Console().is_terminal else Console(width=160)
+    times: list[tuple[str, float]] = []
+    for study, batches in plans:
+        start = time.perf_counter()
+        result = _run_one(study.name, batches, store, backend, workers, device, quiet, command)
+        for table in summary_tables(store, study.name):
+            console.print(table)
+        typer.echo(f"{study.name}: {result.ran} trials run, {result.stored_before} already stored, "
+                   f"{result.seconds:.1f} s; store: {store}")
+        times.append((study.name, time.perf_counter() - start))
+    if default:
+        from actlab.report import write_report
+
+        start = time.perf_counter()
+        out = write_report(store, store.parent / "report.html", command=command)
+        times.append(("report", time.perf_counter() - start))
+        typer.echo("time per stage: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in times) +
+                   f"; total {sum(sec for _, sec in times):.1f} s")
+        typer.echo(str(out))
+
+
+def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: int, device: str, quiet: bool,
+             command: str) -> Any:
+    err = Console(stderr=True)
+    summary = plan_summary(batches, store)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                  console=err, disable=quiet, transient=False) as progress:
-        task = progress.add_task(study.name, total=summary.todo, rate="")
+                  console=err, disable=quiet) as progress:
+        task = progress.add_task(name, total=summary.todo, rate="")
 
         def advance(n: int) -> None:
             progress.advance(task, n)
@@ -59,21 +86,8 @@ def run_command(
             if t.elapsed:
                 progress.update(task, rate=f"{t.completed / t.elapsed:,.0f}/s")
 
-        result = execute(batches, store, backend=backend, workers=workers, device=device, on_batch=advance,
-                         command=command)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    for table in cell_tables(store, study.name):
-        console.print(table)
-    typer.echo(f"{result.ran} trials run, {result.stored_before} already stored, {result.seconds:.1f} s; "
-               f"store: {store}")
-    if default:
-        from actlab.report import write_report
-
-        out = store.parent / "report.html"
-        write_report(store, out, command=command)
-        typer.echo(str(out))
+        return execute(batches, store, backend=backend, workers=workers, device=device, on_batch=advance,
+                       command=command)
 
 
 def _check_device(device: str) -> None:
@@ -86,4 +100,3 @@ def _check_device(device: str) -> None:
             raise ActlabInputError(f"--device {device}: no CUDA device is available here (use cpu)")
         return
     raise ActlabInputError(f"--device: expected cpu or cuda[:N], got {device!r}")
-

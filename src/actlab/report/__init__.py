@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def write_report(store: str | Path, output: str | Path, *, command: str = "") -> Path:
@@ -18,4 +19,15 @@ def write_report(store: str | Path, output: str | Path, *, command: str = "") ->
     return out
 
 
-__all__ = ["write_report"]
+def summary_tables(store: str | Path, study: str) -> list[Any]:
+    """Rich tables summing up one study's trials in the store (what `actlab run` prints at the end)."""
+    if study == "planar":
+        from actlab.report.planar import tables
+
+        return tables(store)
+    from actlab.report.aggregate import cell_tables
+
+    return list(cell_tables(store, study))
+
+
+__all__ = ["summary_tables", "write_report"]

@@ -17,9 +17,19 @@ plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10
 _PALETTE = [plt.get_cmap("tab10")(i)[:3] for i in range(10)] + [plt.get_cmap("Dark2")(i)[:3] for i in range(8)]
 
 
+_ASSIGNED: dict[str, tuple[float, ...]] = {}
+
+
+def assign(names: list[str]) -> None:
+    """Fix the colours of a report: every name gets its own (sorted order), used by every figure."""
+    _ASSIGNED.clear()
+    _ASSIGNED.update({n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(sorted(set(names)))})
+
+
 def colours(names: list[str]) -> dict[str, tuple[float, ...]]:
-    """A stable colour per name (sorted order), the same in every figure of a report."""
-    return {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(sorted(set(names)))}
+    """A colour per name: the report's assignment where there is one, else by sorted order."""
+    fallback = {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(sorted(set(names)))}
+    return {n: _ASSIGNED.get(n, fallback[n]) for n in names}
 
 
 def png(fig: Figure) -> str:

@@ -21,11 +21,15 @@ header{border-bottom:2px solid #333;margin-bottom:1rem}.meta{font-size:.85rem;co
 
 
 def render(store: str | Path, command: str) -> str:
-    from actlab.report import single_sample
+    from actlab.report import catalog, planar, single_sample
+    from actlab.report.figures import assign
 
     with Store(store, create=False) as s:
         runs = s.runs()
-    sections = [sec for sec in (single_sample.section(store),) if sec is not None]
+        names = [t["activation"] for t in s.trials()] + [t["optimizer"] for t in s.trials()]
+    assign(names)  # one colour per activation (and optimizer) in every figure
+    sections = [sec for sec in (catalog.section(store), single_sample.section(store), planar.section(store))
+                if sec is not None]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     runs_html = "".join(f"<li><code>{html.escape(r['command'])}</code> — actlab {html.escape(r['actlab'])}, "
                         f"{html.escape(r['date'])}</li>" for r in runs)

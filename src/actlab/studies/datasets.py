@@ -3,7 +3,7 @@
 `circle`, `xor`, `gauss` and `spiral` follow TensorFlow Playground's generators (its dataset.ts),
 in its coordinates ([−6, 6]², radius 5) and then divided by 6, so every dataset lives in about
 [−1, 1]²; `noise` is Playground's noise level in [0, 1]. `periodic` has the boundary
-x2 = cos(4·x1) on x1 ∈ [−π, π], x2 ∈ [−1.5, 1.5] (four periods), `square` the boundary
+x2 = cos(4·x1) on [−1.5, 1.5]² (about two periods), `square` the boundary
 x2 = x1² − 0.75 on [−1, 1]²; both are drawn uniformly, leave out points closer than `margin`
 (vertically, in the unscaled plane) to the boundary, and are then scaled into [−1, 1]²;
 `moons` is scikit-learn's make_moons, centred and scaled into [−1, 1]². Labels are 0/1; a
@@ -84,7 +84,7 @@ def _boundary(rng: np.random.Generator, n: int, noise: float, margin: float, f: 
 
 
 def _periodic(rng: np.random.Generator, n: int, noise: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
-    return _boundary(rng, n, noise, margin, lambda x: np.cos(4 * x), (math.pi, 1.5))
+    return _boundary(rng, n, noise, margin, lambda x: np.cos(4 * x), (1.5, 1.5))
 
 
 def _square(rng: np.random.Generator, n: int, noise: float, margin: float) -> tuple[np.ndarray, np.ndarray]:

@@ -65,3 +65,34 @@ def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tu
         key, value = parse_override(text)
         values[key] = value
     return s, build(s.config, values)
+
+
+DEFAULT_RUN = (("single-sample", "default-single-sample.toml"), ("planar", "default-planar.toml"))
+"""The stages of `actlab run` with no study: each study with its preset."""
+
+
+def resolve_default(overrides: list[str]) -> list[tuple[Study, Any]]:
+    """The default run's studies and configs; each `--set` applies to every stage that has the key
+    (a key no stage has is an error)."""
+    import dataclasses
+
+    from actlab.studies.config import ConfigError, build, load_preset, parse_override
+
+    parsed = [parse_override(text) for text in overrides]
+    stages = []
+    used: set[str] = set()
+    for name, preset in DEFAULT_RUN:
+        s = study(name)
+        values = load_preset(PRESETS / preset)
+        values.pop("study", None)
+        keys = {f.name for f in dataclasses.fields(s.config)}
+        for key, value in parsed:
+            if key in keys:
+                values[key] = value
+                used.add(key)
+        stages.append((s, values))
+    unknown = [key for key, _ in parsed if key not in used]
+    if unknown:
+        raise ConfigError(f"unknown config key {unknown[0]!r} for the default run's studies "
+                          f"({', '.join(n for n, _ in DEFAULT_RUN)})")
+    return [(s, build(s.config, values)) for s, values in stages]

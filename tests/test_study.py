@@ -277,4 +277,9 @@ def test_default_run_writes_store_and_report_under_actlab_runs(tmp_path: Path) -
     assert r.returncode == 0, r.stderr
     report = tmp_path / "actlab-runs" / "report.html"
     assert r.stdout.strip().splitlines()[-1] == "actlab-runs/report.html"
-    assert (tmp_path / "actlab-runs" / "results.db").exists() and "Findings" in report.read_text()
+    assert (tmp_path / "actlab-runs" / "results.db").exists()
+    text = report.read_text()
+    assert "Findings" in text and "Single sample" in text and "Planar" in text and "The activations" in text
+    assert "time per stage: single-sample" in r.stdout and "planar" in r.stdout
+    r = cli("run", "planar", "--dry-run", "--quick", "--store", str(tmp_path / "p.db"))
+    assert r.returncode == 0 and "study planar" in r.stdout and not (tmp_path / "p.db").exists()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.ticker import NullLocator
 
 import actlab
 from actlab.engine.mlp import forward
@@ -104,6 +105,7 @@ def accuracy_vs_width(trials: list[dict[str, Any]], best: dict[Key, list[dict[st
                 ax.plot(ws, q[:, 1], "o-", color=col[a], label=a, lw=1.5, ms=3)
                 ax.fill_between(ws, q[:, 0], q[:, 2], color=col[a], alpha=0.15)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticks(widths, [str(w) for w in widths])
         ax.set_title(d)
         ax.set_xlabel("hidden width")

@@ -13,7 +13,7 @@ import torch
 import actlab
 from actlab.analysis import analyze
 from actlab.core.describe import fmt_range
-from actlab.report.figures import colours, plt, png
+from actlab.report.figures import colours, finish_grid, plt
 from actlab.report.single_sample import Section, _img
 from actlab.results.store import Store
 
@@ -74,7 +74,4 @@ def gallery(acts: list[str]) -> str:
         ax.tick_params(labelsize=7)
         if k == 0:
             ax.legend(fontsize=7, loc="upper left")
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].axis("off")
-    fig.tight_layout()
-    return png(fig)
+    return finish_grid(fig, axes, n)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import matplotlib
 
@@ -38,3 +39,16 @@ def png(fig: Figure) -> str:
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def finish_grid(fig: Figure, axes: Any, used: int, legend_columns: int | None = None) -> str:
+    """Hide the grid's unused panels, lay it out, put the first panel's legend under it; PNG data URI."""
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[used:]:
+        ax.axis("off")
+    fig.tight_layout()
+    if legend_columns:
+        handles, labels = flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=legend_columns,
+                   frameon=False)
+    return png(fig)

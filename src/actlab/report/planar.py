@@ -16,7 +16,7 @@ from matplotlib.ticker import NullLocator
 import actlab
 from actlab.engine.mlp import forward
 from actlab.report.aggregate import load
-from actlab.report.figures import colours, plt, png
+from actlab.report.figures import colours, finish_grid, plt, png
 from actlab.report.single_sample import Section, _img
 from actlab.studies.planar import data, sizes
 
@@ -111,12 +111,7 @@ def accuracy_vs_width(trials: list[dict[str, Any]], best: dict[Key, list[dict[st
         ax.set_xlabel("hidden width")
         ax.set_ylabel("test accuracy (median, IQR over seeds)")
         ax.set_ylim(0.4, 1.01)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.tight_layout()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(acts), 4), frameon=False)
-    return png(fig)
+    return finish_grid(fig, axes, n, legend_columns=min(len(acts), 4))
 
 
 def _model(t: dict[str, Any]) -> list[torch.Tensor]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from actlab.report.aggregate import Cell, cells, load, matrix
-from actlab.report.figures import colours, plt, png
+from actlab.report.figures import colours, finish_grid, plt, png
 from actlab.results.store import Store
 
 STUDY = "single-sample"
@@ -151,12 +151,7 @@ def curves(store: str | Path, cs: list[Cell], acts: list[str], opts: list[str], 
                 ax.set_ylabel("median loss")
             if k // ncol == nrow - 1:
                 ax.set_xlabel("evaluations")
-        for k in range(n, nrow * ncol):
-            axes[k // ncol][k % ncol].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.tight_layout()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(opts), 7), frameon=False)
-    return png(fig)
+    return finish_grid(fig, axes, n, legend_columns=min(len(opts), 7))
 
 
 def _evals_per_step(c: Cell) -> int:

@@ -36,6 +36,8 @@ class Cell:
     optimizer: str
     bounds: str
     by_lr: list[LrResult]
+    evaluations_per_step: int = 1
+    """1 for gradient optimizers, the population size for population ones (from the trials' configs)."""
 
     @property
     def best(self) -> LrResult:
@@ -61,7 +63,8 @@ def cells(trials: list[dict[str, Any]]) -> list[Cell]:
             results.append(LrResult(lr, len(ts), len(ok) / len(ts),
                                     [t["metrics"]["evaluations_to_target"] for t in ok],
                                     [t["trial_id"] for t in ts]))
-        out.append(Cell(act, opt, mode, results))
+        popsize = next(iter(by_lr.values()))[0]["config"].get("popsize") or 1
+        out.append(Cell(act, opt, mode, results, int(popsize)))
     return out
 
 

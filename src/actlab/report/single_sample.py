@@ -142,8 +142,7 @@ def curves(store: str | Path, cs: list[Cell], acts: list[str], opts: list[str], 
                     continue
                 steps, med = _median_curve(s, c)
                 if len(steps):
-                    per_step = _evals_per_step(c)
-                    ax.plot((steps + 1) * per_step, np.maximum(med, 1e-16), color=col[o], label=o, lw=1.4)
+                    ax.plot((steps + 1) * c.evaluations_per_step, np.maximum(med, 1e-16), color=col[o], label=o, lw=1.4)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(a, fontsize=9)
@@ -152,10 +151,6 @@ def curves(store: str | Path, cs: list[Cell], acts: list[str], opts: list[str], 
             if k // ncol == nrow - 1:
                 ax.set_xlabel("evaluations")
     return finish_grid(fig, axes, n, legend_columns=min(len(opts), 7))
-
-
-def _evals_per_step(c: Cell) -> int:
-    return 1 if c.optimizer in ("sgd", "momentum", "adam", "rmsprop") else {"adamm": 100}.get(c.optimizer, 8)
 
 
 def _median_curve(s: Store, c: Cell) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,12 @@ def test_write_read_and_resume(tmp_path: Path) -> None:
         t = next(s.trials("demo"))
         assert t["config"]["seed"] == 0 and t["metrics"]["final_loss"] == 1.0 and t["status"] == "ok"
         assert s.curve(t["trial_id"]) == [(k, 1.0 / (k + 1)) for k in range(5)]
+        many = s.curves(ids)  # a few queries for many trials; unknown ids are simply absent
+        assert set(many) == set(ids[:5]) and many[ids[3]] == [(k, 1.0 / (k + 1)) for k in range(5)]
+        s.write([record(9, act="relu"), record(10, act="tanh")])
+        assert s.distinct("activation") == ["tanh", "relu"] and s.distinct("optimizer", "demo") == ["adam"]
+        with pytest.raises(ValueError, match="unknown trials column 'x; DROP'"):
+            s.distinct("x; DROP")
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert dict(db.execute("SELECT key, value FROM meta"))["schema_version"] == str(SCHEMA_VERSION)

@@ -65,9 +65,7 @@ class CMAES:
     def ask(self) -> Tensor:
         z = self.rng.normal(self.popsize, self.n)
         y = torch.einsum("tij,tlj->tli", self.B * self.D[:, None, :], z)
-        raw = self.mean[:, None] + self.sigma[:, None, None] * y
-        x = self.box.repair(raw)
-        self.y = torch.where(x == raw, y, (x - self.mean[:, None]) / self.sigma[:, None, None])
+        x, self.y = self.box.place(self.mean, self.sigma[:, None, None], y)
         return x
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None:
@@ -121,9 +119,7 @@ class SNES:
 
     def ask(self) -> Tensor:
         s = self.rng.normal(self.popsize, self.n)
-        raw = self.mean[:, None] + self.sigma[:, None] * s
-        x = self.box.repair(raw)
-        self.s = torch.where(x == raw, s, (x - self.mean[:, None]) / self.sigma[:, None])
+        x, self.s = self.box.place(self.mean, self.sigma[:, None], s)
         return x
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None:

@@ -51,10 +51,10 @@ class Tracker:
         self.hit = torch.full((trials,), -1, device=device, dtype=torch.long)
 
     @torch.no_grad()
-    def update(self, step: int, loss: Tensor, curve_value: Tensor | None = None) -> None:
+    def update(self, step: int, loss: Tensor) -> None:
         self.best = torch.minimum(self.best, loss)
         newly = (self.hit < 0) & (loss < self.threshold)
         self.hit = torch.where(newly, torch.full_like(self.hit, step), self.hit)
         if self.col < len(self.marks) and self.marks[self.col] == step:
-            self.curve[:, self.col] = loss if curve_value is None else curve_value
+            self.curve[:, self.col] = loss
             self.col += 1

@@ -54,6 +54,13 @@ class Box:
         """x (T, P, D) put back into the box by the mode (unchanged for 'none')."""
         return apply_bounds(x, self.lo[:, None], self.hi[:, None], self.mode)
 
+    def place(self, mean: Tensor, scale: Tensor, steps: Tensor) -> tuple[Tensor, Tensor]:
+        """Candidates mean + scale·steps (mean (T, D), steps (T, P, D)) repaired into the box, and the steps
+        that lead to the repaired points (the originals where nothing moved)."""
+        raw = mean[:, None] + scale * steps
+        x = self.repair(raw)
+        return x, torch.where(x == raw, steps, (x - mean[:, None]) / scale)
+
 
 def run_population(objective: Objective, strategy: Strategy, *, steps: int, threshold: float = 1e-6) -> Outcome:
     """Run `strategy` for `steps` generations after the initial one; returns per-trial outcomes."""

@@ -20,7 +20,7 @@ from actlab.results.store import Store
 
 def section(store: str | Path) -> Section | None:
     with Store(store, create=False) as s:
-        acts = list(dict.fromkeys(t["activation"] for t in s.trials()))
+        acts = s.distinct("activation")
     acts = [a for a in acts if actlab.create(a).properties.elementwise or a.startswith("mixed")]
     if not acts:
         return None

@@ -26,7 +26,7 @@ def render(store: str | Path, command: str) -> str:
 
     with Store(store, create=False) as s:
         runs = s.runs()
-        names = [t["activation"] for t in s.trials()] + [t["optimizer"] for t in s.trials()]
+        names = s.distinct("activation") + s.distinct("optimizer")
     assign(names)  # one colour per activation (and optimizer) in every figure
     sections = [sec for sec in (catalog.section(store), single_sample.section(store), planar.section(store))
                 if sec is not None]

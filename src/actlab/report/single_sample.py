@@ -155,8 +155,8 @@ def curves(store: str | Path, cs: list[Cell], acts: list[str], opts: list[str], 
 
 def _median_curve(s: Store, c: Cell) -> tuple[np.ndarray, np.ndarray]:
     rows: dict[int, list[float]] = {}
-    for tid in c.best.trial_ids:
-        for step, v in s.curve(tid):
+    for curve in s.curves(c.best.trial_ids).values():
+        for step, v in curve:
             rows.setdefault(step, []).append(v)
     steps = np.array(sorted(rows))
     return steps, np.array([np.median(rows[k]) for k in steps])

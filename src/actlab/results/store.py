@@ -204,8 +204,27 @@ class Store:
             yield d
 
     def curve(self, tid: str) -> list[tuple[int, float]]:
-        return [(int(s), float(v)) for s, v in
-                self._db.execute("SELECT step, value FROM curves WHERE trial_id = ? ORDER BY step", (tid,))]
+        return self.curves([tid]).get(tid, [])
+
+    def curves(self, ids: Iterable[str]) -> dict[str, list[tuple[int, float]]]:
+        """The curves of many trials, read in a few queries (not one per trial)."""
+        wanted = list(ids)
+        out: dict[str, list[tuple[int, float]]] = {}
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i:i + 900]
+            q = (f"SELECT trial_id, step, value FROM curves WHERE trial_id IN ({', '.join('?' * len(chunk))}) "
+                 "ORDER BY trial_id, step")
+            for tid, s, v in self._db.execute(q, chunk):
+                out.setdefault(tid, []).append((int(s), float(v)))
+        return out
+
+    def distinct(self, column: str, study: str | None = None) -> list[str]:
+        """The distinct values of a trials column, in order of first appearance."""
+        if column not in COLUMNS:
+            raise ValueError(f"unknown trials column {column!r}; allowed: {', '.join(COLUMNS)}")
+        where = " WHERE study = ?" if study else ""
+        q = f"SELECT {column} FROM trials{where} GROUP BY {column} ORDER BY MIN(rowid)"
+        return [r[0] for r in self._db.execute(q, (study,) if study else ())]
 
     def integrity(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])

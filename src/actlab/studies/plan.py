@@ -8,6 +8,7 @@ runs, which is what `--dry-run` prints and what a resumed run subtracts the stor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from actlab.results.store import trial_id
@@ -18,7 +19,7 @@ class Trial:
     config: dict[str, Any]
     task: str
 
-    @property
+    @cached_property
     def id(self) -> str:
         return trial_id(self.config)
 

@@ -18,7 +18,15 @@ import torch
 import actlab
 from actlab.core.errors import ActlabInputError
 from actlab.core.registry import spec_of
-from actlab.engine import GRADIENT_OPTIMIZERS, OPTIMIZERS, POPULATION_OPTIMIZERS, Box, make_strategy, run_gradient
+from actlab.engine import (
+    GRADIENT_OPTIMIZERS,
+    OPTIMIZERS,
+    POPULATION_OPTIMIZERS,
+    Box,
+    make_strategy,
+    run_gradient,
+    run_population,
+)
 from actlab.engine.bounds import BOUND_MODES
 from actlab.engine.gradient import initial_params
 from actlab.engine.network import one_one_one
@@ -153,15 +161,12 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
         T = len(seeds)
         dt = torch.float64
         box = Box(lo.expand(T, 4).to(device, dt), hi.expand(T, 4).to(device, dt), mode)
-        x0 = box.repair(initial_params(seeds).to(device, dt)[:, None])[:, 0] if mode != "none" else \
-            initial_params(seeds).to(device, dt)
+        x0 = box.repair(initial_params(seeds).to(device, dt)[:, None])[:, 0]  # unchanged for mode 'none'
         y = targets.to(device, dt)[:, None]
         options: dict[str, Any] = {"popsize": c0["popsize"]}
         if opt == "adamm":
             options["lr"] = torch.tensor([t.config["lr"] for t in batch.trials], dtype=dt, device=device)[:, None, None]
         strategy = make_strategy(opt, seeds, box, x0, **options)
-        from actlab.engine.population import run_population
-
         out = run_population(lambda th: (one_one_one(th, x, hidden, output) - y).square(), strategy, steps=steps,
                              threshold=threshold)
     else:  # pragma: no cover - the config rejects it first

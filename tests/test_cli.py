@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import actlab
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "actlab", *args], capture_output=True, text=True, timeout=120)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "actlab", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
 
 
 def test_list_json_is_the_whole_catalog() -> None:
@@ -58,14 +60,29 @@ def test_show_table() -> None:
         (("show", "expr:x*foo(x)"), "unknown function"),
         (("list", "--json", "--bogus"), "No such option"),
         (("bogus",), "No such command"),
+        (("run", "single-sample", "--set", "sedes=3"), "unknown config key 'sedes'; did you mean seeds"),
+        (("run", "single-sample", "--set", "steps=lots"), "steps: expected int"),
+        (("run", "single-sample", "--set", 'activations=["tanhh"]'), "tanhh"),
+        (("run", "single-sample", "--set", 'optimizers=["lbfgs"]'), "unknown optimizer 'lbfgs'"),
+        (("run", "single-sample", "--set", "bounds=wrap"), "bounds: must be one of"),
+        (("run", "planar", "--set", 'datasets=["donut"]'), "datasets: expected"),
+        (("run", "planar", "--set", "widths=[0]"), "widths: expected"),
+        (("run", "--set", "nonsense=1"), "unknown config key 'nonsense' for the default run"),
+        (("run", "planar-ish"), "unknown study 'planar-ish'"),
+        (("run", "single-sample", "--backend", "mpi"), "unknown backend 'mpi'"),
+        (("run", "single-sample", "--workers", "0"), "--workers must be ≥ 1"),
+        (("run", "nothere.toml"), "no preset file nothere.toml"),
+        (("report",), "no results store at actlab-runs/results.db"),
+        (("export", "-o", "t.csv"), "no results store"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_message(args: tuple[str, ...], message: str) -> None:
-    r = run(*args)
+def test_bad_input_exits_2_with_one_clear_message(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    r = run(*args, cwd=tmp_path)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert message in r.stderr
     assert "Traceback" not in r.stderr and "pwned" not in r.stdout
-    if args[0] == "show":
+    assert list(tmp_path.iterdir()) == []  # bad input writes nothing: no store, no report, no export
+    if args[0] in ("show", "run", "report", "export"):
         assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -206,24 +206,6 @@ def test_cli_run_dry_run_progress_and_report(tmp_path: Path) -> None:
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "single-sample", "--set", "sedes=3"], "unknown config key 'sedes'; did you mean seeds"),
-    (["run", "single-sample", "--set", "steps=lots"], "steps: expected int"),
-    (["run", "single-sample", "--set", 'activations=["tanhh"]'], "tanhh"),
-    (["run", "single-sample", "--set", 'optimizers=["lbfgs"]'], "unknown optimizer 'lbfgs'"),
-    (["run", "planar-ish"], "unknown study 'planar-ish'"),
-    (["run", "single-sample", "--backend", "mpi"], "unknown backend 'mpi'"),
-    (["run", "single-sample", "--workers", "0"], "--workers must be ≥ 1"),
-    (["run", "nothere.toml"], "no preset file nothere.toml"),
-])
-def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
-    store = tmp_path / "s.db"
-    r = cli(*args, "--store", str(store))
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    assert not store.exists()
-
-
 def test_cli_bad_store_files(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.db"
     foreign.write_bytes(b"not a database at all" * 10)

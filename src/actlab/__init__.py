@@ -32,6 +32,6 @@ __all__ = [
     "swap",
 ]
 
-from actlab.analysis import Report, analyze  # noqa: E402
+from actlab.analysis import Propagation, Report, analyze, init_, propagation  # noqa: E402
 
-__all__ += ["Report", "analyze"]
+__all__ += ["Propagation", "Report", "analyze", "init_", "propagation"]

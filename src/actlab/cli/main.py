@@ -7,7 +7,17 @@ import sys
 
 import typer
 
-from actlab.cli import analyze_cmd, docs_cmd, export_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
+from actlab.cli import (
+    analyze_cmd,
+    docs_cmd,
+    export_cmd,
+    list_cmd,
+    plot_cmd,
+    propagate_cmd,
+    report_cmd,
+    run_cmd,
+    show_cmd,
+)
 from actlab.core.errors import ActlabInputError
 from actlab.results import StoreError
 
@@ -17,6 +27,7 @@ app.command("list")(list_cmd.list_command)
 app.command("show")(show_cmd.show_command)
 app.command("analyze")(analyze_cmd.analyze_command)
 app.command("plot")(plot_cmd.plot_command)
+app.command("propagate")(propagate_cmd.propagate_command)
 app.command("docs")(docs_cmd.docs_command)
 app.command("export")(export_cmd.export_command)
 app.command("run")(run_cmd.run_command)

@@ -199,3 +199,18 @@ def test_cli_propagate_json_and_plot(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     assert data["phase"] == "chaotic" and data["recommended"]["sigma_b"] == 0.3
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_depth_section_words_come_from_the_numbers() -> None:
+    from actlab.report.depth import _findings
+
+    def r(chi1: float, length: str = "fixed point") -> dict:
+        layers = math.inf if chi1 == 1 else 3 / abs(math.log10(chi1))
+        return {"sigma_w": 1.0, "sigma_b": 0.0, "chi1": chi1, "phase": "", "layers": layers, "length": length}
+
+    rows = {"a": {"he": r(0.5)}, "b": {"he": r(1.0)}, "c": {"he": r(1.02)}, "d": {"he": r(3.0)},
+            "e": {"he": r(1.0, "diverges")}}
+    (he, *_), missing = _findings(rows)[2:], _findings(rows)[-1]
+    assert "vanish (×10^-3 within 50 layers) for a;" in he and "explode (×10^3) for d;" in he
+    assert "keep their size over 50 layers for b, c;" in he  # 1.02^50 < 10^3
+    assert "grows without bound for e" in he and missing.startswith("No edge of chaos") and "a, b, c, d, e" in missing

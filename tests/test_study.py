@@ -200,7 +200,10 @@ def test_cli_run_dry_run_progress_and_report(tmp_path: Path) -> None:
     import matplotlib.image as mpimg
 
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 5  # catalog gallery, heatmap, evaluations, curves, bounds effect
+    # catalog gallery, depth (edge-of-chaos curves, theory vs measured for tanh and snake), heatmap, evaluations,
+    # curves, bounds effect
+    assert len(images) == 8
+    assert "Depth: signal propagation" in html and "Under the he initialisation" in html
     for b64 in images:
         assert mpimg.imread(io.BytesIO(base64.b64decode(b64)), format="png").shape[0] > 100
     assert not re.search(r'(src|href)="(https?:)?//', html)

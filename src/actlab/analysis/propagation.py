@@ -84,11 +84,7 @@ def propagation(target: object, sigma_w: float = 1.0, sigma_b: float = 0.0, *, q
     initialisation is its point at `sigma_b` (or the nearest σb that has one)."""
     _check(sigma_w, sigma_b, q0, c0, depth)
     maps = maps_of(target)
-    q_star, length = length_fixed_point(maps, sigma_w, sigma_b, q0)
-    m = maps.moments(min(q_star, 1e300) if length != "collapses" else 1e-200)
-    chi1 = sigma_w**2 * float(m["W"][0])
-    slope = sigma_w**2 * float(m["D"][0]) if length == "fixed point" else float("nan")
-    phase = "edge of chaos" if abs(chi1 - 1) <= EDGE_TOLERANCE else "ordered" if chi1 < 1 else "chaotic"
+    q_star, length, chi1, phase, slope = fixed_point(maps, sigma_w, sigma_b, q0)
     c_star = chi_c = xi_c = None
     if length in ("fixed point", "marginal") and q_star > 0:
         c_star, chi_c = correlation_fixed_point(maps, sigma_w, sigma_b, q_star, chi1)
@@ -98,6 +94,17 @@ def propagation(target: object, sigma_w: float = 1.0, sigma_b: float = 0.0, *, q
     return Propagation(maps.name, sigma_w, sigma_b, q_star, length, slope, chi1, phase, c_star, chi_c,
                        _depth_scale(abs(slope)) if length == "fixed point" else math.inf, xi_c, curve,
                        recommend(maps, sigma_b, curve, q0), layers(maps, sigma_w, sigma_b, q0, c0, depth))
+
+
+def fixed_point(maps: Maps, sigma_w: float, sigma_b: float, q0: float = 1.0) -> tuple[float, str, float, str, float]:
+    """(q*, length outcome, χ₁, phase, F′(q*)) at one (σw, σb); χ₁ at q → 0 or at q = 1e8 where the length
+    collapses or diverges (the slope gradients are multiplied by, deep in the network)."""
+    q_star, length = length_fixed_point(maps, sigma_w, sigma_b, q0)
+    m = maps.moments(min(q_star, Q_MAX) if length != "collapses" else 1e-200)
+    chi1 = sigma_w**2 * float(m["W"][0])
+    slope = sigma_w**2 * float(m["D"][0]) if length == "fixed point" else float("nan")
+    phase = "edge of chaos" if abs(chi1 - 1) <= EDGE_TOLERANCE else "ordered" if chi1 < 1 else "chaotic"
+    return q_star, length, chi1, phase, slope
 
 
 def recommend(maps: Maps, sigma_b: float, curve: list[dict[str, Any]], q0: float = 1.0) -> dict[str, Any] | None:

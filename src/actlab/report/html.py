@@ -21,14 +21,15 @@ header{border-bottom:2px solid #333;margin-bottom:1rem}.meta{font-size:.85rem;co
 
 
 def render(store: str | Path, command: str) -> str:
-    from actlab.report import catalog, planar, single_sample
+    from actlab.report import catalog, depth, planar, single_sample
     from actlab.report.figures import assign
 
     with Store(store, create=False) as s:
         runs = s.runs()
         names = s.distinct("activation") + s.distinct("optimizer")
     assign(names)  # one colour per activation (and optimizer) in every figure
-    sections = [sec for sec in (catalog.section(store), single_sample.section(store), planar.section(store))
+    sections = [sec for sec in (catalog.section(store), depth.section(store), single_sample.section(store),
+                                 planar.section(store))
                 if sec is not None]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     runs_html = "".join(f"<li><code>{html.escape(r['command'])}</code> — actlab {html.escape(r['actlab'])}, "

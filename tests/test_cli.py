@@ -72,6 +72,9 @@ def test_show_table() -> None:
         (("run", "single-sample", "--backend", "mpi"), "unknown backend 'mpi'"),
         (("run", "single-sample", "--workers", "0"), "--workers must be ≥ 1"),
         (("run", "nothere.toml"), "no preset file nothere.toml"),
+        (("propagate", "tanh", "--sigma-w", "-1"), "sigma_w must be a finite number > 0"),
+        (("propagate", "softmax"), "is not elementwise"),
+        (("propagate", "gleu"), "did you mean"),
         (("report",), "no results store at actlab-runs/results.db"),
         (("export", "-o", "t.csv"), "no results store"),
     ],
@@ -82,7 +85,7 @@ def test_bad_input_exits_2_with_one_clear_message(args: tuple[str, ...], message
     assert message in r.stderr
     assert "Traceback" not in r.stderr and "pwned" not in r.stdout
     assert list(tmp_path.iterdir()) == []  # bad input writes nothing: no store, no report, no export
-    if args[0] in ("show", "run", "report", "export"):
+    if args[0] in ("show", "propagate", "run", "report", "export"):
         assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
 
 

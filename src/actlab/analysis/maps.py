@@ -103,7 +103,7 @@ class Table:
         inside = self._splines[key](np.log(np.clip(q, Q_MIN, Q_MAX)))
         if key != "V":
             return np.where(q < Q_MIN, self.limit[key], inside)
-        low = self.limit["V"] + (self.values["V"][0] - self.limit["V"]) * np.clip(q, 0, None) / Q_MIN
+        low = self.limit["V"] + (self.values["V"][0] - self.limit["V"]) * np.clip(q, 0, Q_MIN) / Q_MIN
         return np.where(q < Q_MIN, low, inside)
 
 

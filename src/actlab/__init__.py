@@ -35,3 +35,7 @@ __all__ = [
 from actlab.analysis import Propagation, Report, analyze, init_, propagation  # noqa: E402
 
 __all__ += ["Propagation", "Report", "analyze", "init_", "propagation"]
+
+from actlab.diagnostics import diagnose, monitor  # noqa: E402
+
+__all__ += ["diagnose", "monitor"]

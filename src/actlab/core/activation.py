@@ -199,7 +199,11 @@ class AbstractActivation(nn.Module, ABC):
         p, extra = tuple(_opmath(t) for t in self.param_views(x)), self.expand(xo, self._extra(x))
         if self.has_vjp:
             return self.vjp(xo, torch.ones_like(self.f(xo, *p, **extra)), *p, **extra).to(x.dtype)
-        return self.df(xo, *p, **extra).expand_as(x).to(x.dtype).clone()
+        d = self.df(xo, *p, **extra)
+        if d.shape != x.shape or d.dtype != x.dtype:
+            return d.expand_as(x).to(x.dtype).clone()  # broadcast constants, fp16/bf16 rounding: a fresh tensor
+        # a df computed from x is already a fresh tensor; copy only what could alias x or a parameter
+        return d if d._base is None and d.data_ptr() not in _shared(x, p) else d.clone()
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments (round-trippable)."""
@@ -234,6 +238,11 @@ class AbstractActivation(nn.Module, ABC):
 
     def _learnable(self) -> tuple[str, ...]:
         return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))
+
+
+def _shared(x: Tensor, params: tuple[Tensor, ...]) -> set[int]:
+    """Storage addresses a derivative must not hand back uncopied: the input's and the parameters'."""
+    return {x.data_ptr(), *(t.data_ptr() for t in params)}
 
 
 def _channel_view(p: Tensor, x: Tensor, name: str) -> Tensor:

@@ -16,8 +16,6 @@ to module hooks and are not found.
 
 from __future__ import annotations
 
-import copy
-import inspect
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +29,8 @@ from torch import Tensor, nn
 from actlab.analysis import analyze
 from actlab.catalog.mixed import Mixed
 from actlab.core.activation import AbstractActivation
+from actlab.core.convert import as_activation
 from actlab.core.errors import ActlabInputError, ParameterError
-from actlab.core.registry import Entry, entries
 
 TORCH_ACTIVATIONS = "torch.nn.modules.activation"
 """torch.nn's own activation classes are defined in this module."""
@@ -316,41 +314,13 @@ def _layer_or_skip(name: str, module: nn.Module, act: AbstractActivation) -> Lay
         return Skipped(name, f"{label(act)} cannot be analysed: {e}")
 
 
-def _torch_entries() -> dict[type, Entry]:
-    return {e.torch_class: e for e in entries() if e.torch_class is not None}
-
-
 def torch_equivalent(module: nn.Module) -> AbstractActivation:
-    """The catalog activation computing what a torch.nn activation module computes.
-
-    Built from the entry registered for exactly the module's class, with each constructor
-    argument the entry does not fix read from the module's attribute of the same name; then
-    checked on a grid of inputs. Raises ParameterError when there is no such entry, the
-    result is not elementwise, or it computes something else.
-    """
+    """The catalog activation computing what a torch.nn activation module computes (`core.convert`);
+    ParameterError when there is none or it is not elementwise."""
     cls_name = f"torch.nn.{type(module).__name__}"
-    e = _torch_entries().get(type(module))
-    if e is None:
-        raise ParameterError(f"{cls_name} has no catalog entry")
-    params = inspect.signature(e.cls.__init__).parameters
-    kwargs = {k: getattr(module, k) for k, p in params.items()
-              if k != "self" and k not in e.fixed and p.kind is not p.VAR_KEYWORD and hasattr(module, k)}
-    act = e.cls(**e.fixed, **kwargs)
+    act = as_activation(module)
+    if act is None:
+        raise ParameterError(f"{cls_name} has no catalog entry computing the same function")
     if not elementwise(act):
         raise ParameterError(f"{cls_name} is not elementwise: f' per input is undefined")
-    with torch.no_grad():
-        for mine, theirs in zip(_param_tensors(act), module.parameters()):
-            mine.copy_(theirs.detach().reshape(mine.shape))
-    if not _same_function(module, act):
-        raise ParameterError(f"{cls_name} differs from its catalog equivalent {label(act)}")
     return act
-
-
-def _same_function(module: nn.Module, act: AbstractActivation) -> bool:
-    """Both compute the same values on [−8, 8] (eval mode, float64; channels on dim 1 as wide as the parameters)."""
-    channels = max([p.numel() for p in module.parameters()] + [1])
-    x = torch.linspace(-8, 8, 321, dtype=torch.float64).reshape(-1, 1).expand(-1, channels).contiguous()
-    theirs = copy.deepcopy(module).to("cpu", torch.float64).eval()
-    mine = copy.deepcopy(act).to("cpu", torch.float64).eval()
-    with torch.no_grad():
-        return torch.allclose(theirs(x.clone()), mine(x), rtol=1e-6, atol=1e-9)

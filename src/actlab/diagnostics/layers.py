@@ -115,6 +115,7 @@ class Layer:
         self.spec = label(act)
         self.profile = profile(act)
         self._stochastic = act.properties.stochastic
+        self._rising = act.properties.declared and act.properties.monotonic
         # a torch.nn module's parameters (nn.PReLU's weight) feed the equivalent's, by position
         self._mirrors = [] if act is module else list(zip(_param_tensors(act), module.parameters()))
         self._device: torch.device | None = None
@@ -168,13 +169,17 @@ class Layer:
             raise ParameterError(f"unit_dim={unit_dim} is out of range for the input of {self.name} "
                                  f"of shape {tuple(z.shape)}; allowed: -{z.dim()} to {z.dim() - 1}")
         dims = [i for i in range(z.dim()) if i != ud]
-        a = d.abs_() if d._base is None and d.data_ptr() != z.data_ptr() else d.abs()  # f' is a fresh tensor
+        if self._rising:  # a declared monotone (non-decreasing) activation has f' ≥ 0: |f'| is f'
+            a = d
+        else:
+            a = d.abs_() if d._base is None and d.data_ptr() != z.data_ptr() else d.abs()  # f' is a fresh tensor
         mean = z.mean(dims, keepdim=True)  # (torch.var_mean is ~10× slower on CPU)
+        var = torch.linalg.vector_norm(z - mean, dim=dims).square_().div_(z.numel() // z.shape[ud])
         if isinstance(thr, Tensor):  # mixed: a group with unbounded f' has no saturation
             undefined: Tensor | bool = torch.isnan(thr).expand_as(z).sum(dims) > 0
         else:
             undefined = math.isnan(thr)
-        return Measured(z.numel() // z.shape[ud], mean.reshape(-1), (z - mean).square().mean(dims),
+        return Measured(z.numel() // z.shape[ud], mean.reshape(-1), var,
                         (a < thr).sum(dims, dtype=torch.int32), a.amax(dims) > 0, undefined)
 
 

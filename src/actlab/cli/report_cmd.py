@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
 
+from actlab.cli.output import output_file
+from actlab.core.errors import ActlabInputError
 from actlab.report import write_report
 from actlab.results import Store
 
@@ -19,4 +23,18 @@ def report_command(
     """Write the HTML report of a results store (one self-contained file) and print its path."""
     Store(store, create=False).close()  # a missing, foreign or other-version store: one clear line, exit 2
     out = output or store.parent / "report.html"
-    typer.echo(str(write_report(store, out, command=" ".join(["actlab", *sys.argv[1:]]))))
+    output_file(out, "the report")
+    command = " ".join(["actlab", *sys.argv[1:]])
+    # rendered into a private folder beside the output, then moved into place in one step: an
+    # interrupted report (Ctrl-C, an error) leaves no partial file, and an old report is kept
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".actlab-report-", dir=out.parent))
+    except OSError as e:
+        raise ActlabInputError(f"cannot write the report in {out.parent}: {e.strerror}") from None
+    try:
+        draft = write_report(store, work / out.name, command=command)
+        draft.replace(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    typer.echo(str(out))

@@ -9,9 +9,11 @@ docs/results.md; its version is stored in the `meta` table and checked on every 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 APPLICATION = "actlab-results"
+BUSY_TIMEOUT = 60.0
+"""Seconds a writer waits for another process's transaction (two runs may share one store)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -87,34 +91,83 @@ class TrialRecord:
 
 
 class Store:
-    """Open (or create) a results store. Use as a context manager, or call `close()`."""
+    """Open (or create) a results store. Use as a context manager, or call `close()`.
+
+    `create=False` opens an existing store for reading: a store in a directory this process may not
+    write (where SQLite cannot make its WAL index) is read as it is on disk. Every problem with the
+    file itself — missing, foreign, damaged or truncated, another schema version, not writable,
+    locked for longer than BUSY_TIMEOUT — is a StoreError with one line saying which; nothing is
+    written to a file that is refused."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
-        if not self.path.exists() and not create:
+        self.read_only = False
+        if self.path.exists():
+            if not self.path.is_file():
+                raise StoreError(f"{self.path} is not a file")
+            problem = _file_problem(self.path, empty_ok=create)
+            if problem:
+                raise StoreError(f"{self.path} {problem}")
+        elif not create:
             raise StoreError(f"no results store at {self.path}")
-        if self.path.exists() and not self.path.is_file():
-            raise StoreError(f"{self.path} is not a file")
-        if self.path.exists() and self.path.stat().st_size > 0 and not _is_sqlite(self.path):
-            raise StoreError(f"{self.path} is not an actlab results store (not an SQLite file)")
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
-        if fresh:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            if fresh:
-                self._initialise()
-            else:
+        else:
+            _make_parent(self.path)
+        with self._errors("open"):
+            self._db = self._connect(create)
+            try:
+                if create:
+                    self._initialise()
                 self._check()
+                if create:
+                    self._db.execute("PRAGMA journal_mode=WAL")  # after the checks: a refused file stays as it was
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
+        if create:
+            return db
+        try:
+            db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            return db
+        except sqlite3.OperationalError as e:
+            db.close()
+            if _kind(e) != "readonly":
+                raise
+        # a WAL store in a directory we cannot write: no writer can change it either, so read it as it is
+        self.read_only = True
+        return sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True,
+                               isolation_level=None)
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """SQLite's complaints about the file (damaged, not writable, locked, disk) as one-line StoreErrors;
+        anything else (an SQL mistake in this module) stays the bug it is."""
+        try:
+            yield
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot read {self.path} as a results store: {e}") from None
+            kind = _kind(e)
+            if kind is None:
+                raise
+            raise StoreError(f"cannot {doing} {self.path}: {_WHY[kind]} (sqlite: {e})") from None
+        except json.JSONDecodeError as e:
+            raise StoreError(f"cannot {doing} {self.path}: a row holds text that is not JSON ({e})") from None
 
     # --- lifecycle ----------------------------------------------------------------
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
     def _initialise(self) -> None:
+        """Create the schema in a file with no tables; under the write lock, so two processes creating
+        one store at once make it once."""
+        if self._tables():
+            return
         with self._transaction():  # executescript would commit early: one statement at a time
+            if self._tables():
+                return  # another process created it while we waited for the lock
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
             self._db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
@@ -123,8 +176,7 @@ class Store:
             ])
 
     def _check(self) -> None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"meta", "trials", "curves"} <= tables:
+        if not {"meta", "trials", "curves"} <= self._tables():
             raise StoreError(f"{self.path} is an SQLite file but not an actlab results store")
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("application") != APPLICATION:
@@ -155,9 +207,10 @@ class Store:
         for r in records:
             tid = r.trial_id
             rows.append((tid, r.study, r.task, r.activation, r.optimizer, int(r.seed), r.status,
-                         json.dumps(r.config, sort_keys=True), json.dumps(r.metrics, sort_keys=True), now))
+                         _json(r.config), _json(r.metrics), now))
             curves.extend((tid, int(step), float(value)) for step, value in r.curve)
-        with self._transaction():
+        # one transaction; a trial another run stored meanwhile is ignored, with its curve
+        with self._errors("write to"), self._transaction():
             before = self._db.total_changes
             self._db.executemany(f"INSERT OR IGNORE INTO trials ({', '.join(COLUMNS)}) VALUES "
                                  f"({', '.join('?' * len(COLUMNS))})", rows)
@@ -169,7 +222,7 @@ class Store:
         """Record a run (actlab version, command, study, date) in `meta`, for reports' headers."""
         from actlab._version import __version__
 
-        with self._transaction():
+        with self._errors("write to"), self._transaction():
             row = self._db.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
             runs = json.loads(row[0]) if row else []
             runs.append({"actlab": __version__, "command": command, "study": study, "date": _now()})
@@ -177,31 +230,35 @@ class Store:
 
     # --- reading -------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
-        return list(json.loads(row[0])) if row else []
+        with self._errors("read"):
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
+            return list(json.loads(row[0])) if row else []
 
     def done(self, ids: Iterable[str]) -> set[str]:
         """The ids among `ids` already stored with status 'ok' (what a resumed run skips)."""
         wanted = list(ids)
         found: set[str] = set()
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i:i + 900]
-            q = f"SELECT trial_id FROM trials WHERE status = 'ok' AND trial_id IN ({', '.join('?' * len(chunk))})"
-            found.update(r[0] for r in self._db.execute(q, chunk))
+        with self._errors("read"):
+            for i in range(0, len(wanted), 900):
+                chunk = wanted[i:i + 900]
+                q = f"SELECT trial_id FROM trials WHERE status = 'ok' AND trial_id IN ({', '.join('?' * len(chunk))})"
+                found.update(r[0] for r in self._db.execute(q, chunk))
         return found
 
     def count(self, study: str | None = None) -> int:
         q, args = ("SELECT COUNT(*) FROM trials", ()) if study is None else (
             "SELECT COUNT(*) FROM trials WHERE study = ?", (study,))
-        return int(self._db.execute(q, args).fetchone()[0])
+        with self._errors("read"):
+            return int(self._db.execute(q, args).fetchone()[0])
 
     def trials(self, study: str | None = None) -> Iterator[dict[str, Any]]:
         """Every trial as a dict (config and metrics decoded), in insertion order."""
         q = f"SELECT {', '.join(COLUMNS)} FROM trials" + (" WHERE study = ?" if study else "") + " ORDER BY rowid"
-        for row in self._db.execute(q, (study,) if study else ()):
-            d = dict(zip(COLUMNS, row))
-            d["config"], d["metrics"] = json.loads(d.pop("config_json")), json.loads(d.pop("metrics_json"))
-            yield d
+        with self._errors("read"):
+            for row in self._db.execute(q, (study,) if study else ()):
+                d = dict(zip(COLUMNS, row))
+                d["config"], d["metrics"] = json.loads(d.pop("config_json")), json.loads(d.pop("metrics_json"))
+                yield d
 
     def curve(self, tid: str) -> list[tuple[int, float]]:
         return self.curves([tid]).get(tid, [])
@@ -210,12 +267,13 @@ class Store:
         """The curves of many trials, read in a few queries (not one per trial)."""
         wanted = list(ids)
         out: dict[str, list[tuple[int, float]]] = {}
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i:i + 900]
-            q = (f"SELECT trial_id, step, value FROM curves WHERE trial_id IN ({', '.join('?' * len(chunk))}) "
-                 "ORDER BY trial_id, step")
-            for tid, s, v in self._db.execute(q, chunk):
-                out.setdefault(tid, []).append((int(s), float(v)))
+        with self._errors("read"):
+            for i in range(0, len(wanted), 900):
+                chunk = wanted[i:i + 900]
+                q = (f"SELECT trial_id, step, value FROM curves WHERE trial_id IN ({', '.join('?' * len(chunk))}) "
+                     "ORDER BY trial_id, step")
+                for tid, s, v in self._db.execute(q, chunk):
+                    out.setdefault(tid, []).append((int(s), float(v)))
         return out
 
     def distinct(self, column: str, study: str | None = None) -> list[str]:
@@ -224,10 +282,13 @@ class Store:
             raise ValueError(f"unknown trials column {column!r}; allowed: {', '.join(COLUMNS)}")
         where = " WHERE study = ?" if study else ""
         q = f"SELECT {column} FROM trials{where} GROUP BY {column} ORDER BY MIN(rowid)"
-        return [r[0] for r in self._db.execute(q, (study,) if study else ())]
+        with self._errors("read"):
+            return [r[0] for r in self._db.execute(q, (study,) if study else ())]
 
     def integrity(self) -> str:
-        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+        """SQLite's `PRAGMA integrity_check`: 'ok', or what is wrong."""
+        with self._errors("read"):
+            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
 class _Transaction:
@@ -243,9 +304,78 @@ class _Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _is_sqlite(path: Path) -> bool:
+_WHY = {
+    "damaged": "the file is damaged (truncated or overwritten?); restore it from a copy or use a new store",
+    "readonly": "it cannot be written here (check the permissions of the file and of its directory)",
+    "locked": f"another process kept it locked for more than {BUSY_TIMEOUT:g} s",
+    "disk": "a disk error (is the disk full?)",
+}
+_CODES = {"SQLITE_IOERR_SHORT_READ": "damaged", "SQLITE_CORRUPT": "damaged", "SQLITE_NOTADB": "damaged",
+          "SQLITE_READONLY": "readonly", "SQLITE_CANTOPEN": "readonly", "SQLITE_PERM": "readonly",
+          "SQLITE_AUTH": "readonly", "SQLITE_BUSY": "locked", "SQLITE_LOCKED": "locked", "SQLITE_FULL": "disk",
+          "SQLITE_IOERR": "disk"}
+"""SQLite's error names (and their extended forms, SQLITE_READONLY_DBMOVED ...) → a key of _WHY."""
+_MESSAGES = {"malformed": "damaged", "not a database": "damaged", "readonly": "readonly",
+             "unable to open": "readonly", "locked": "locked", "disk": "disk"}
+
+
+def _kind(e: sqlite3.Error) -> str | None:
+    """Which problem with the file an SQLite error is (a key of _WHY), or None for any other error."""
+    name = getattr(e, "sqlite_errorname", None)  # Python ≥ 3.11: SQLITE_READONLY_DBMOVED, ...
+    if name:
+        return next((kind for code, kind in _CODES.items() if name == code or name.startswith(code + "_")), None)
+    return next((kind for text, kind in _MESSAGES.items() if text in str(e)), None)
+
+
+def _file_problem(path: Path, *, empty_ok: bool) -> str | None:
+    """What is wrong with an existing store file before SQLite sees it, from its 100-byte header.
+
+    A truncated copy is caught here (file shorter than the pages its header declares); with a
+    `-wal` file beside it another process may be mid-checkpoint, so SQLite's own checks decide."""
+    size = path.stat().st_size
+    if size == 0:
+        return None if empty_ok else "is empty: not an actlab results store"
     with path.open("rb") as f:
-        return f.read(16) == b"SQLite format 3\x00"
+        head = f.read(100)
+    if not head.startswith(b"SQLite format 3\x00"):
+        return "is not an actlab results store (not an SQLite file)"
+    if len(head) < 100:
+        return "is damaged: truncated inside its 100-byte header"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return "is damaged: its header holds no valid page size"
+    pages, counter, valid_for = (int.from_bytes(head[i:i + 4], "big") for i in (28, 24, 92))
+    wal = path.with_name(path.name + "-wal")
+    if pages and counter == valid_for and size < pages * page and not wal.exists():
+        return (f"is truncated: {size:,} bytes of the {pages * page:,} its header declares "
+                "(restore it from a copy or use a new store)")
+    return None
+
+
+def _make_parent(path: Path) -> None:
+    """The directory of a new store, created if missing; a StoreError if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(f"cannot create {path}: {path.parent} is not a directory") from None
+    except OSError as e:
+        raise StoreError(f"cannot create {path}: {e.strerror} ({path.parent})") from None
+
+
+def _json(value: dict[str, Any]) -> str:
+    """Standard JSON for the store (SQL's json_extract reads it): a non-finite number is null."""
+    return json.dumps(_finite(value), sort_keys=True, allow_nan=False)
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _finite(u) for k, u in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(u) for u in v]
+    return v
 
 
 def _now() -> str:

@@ -5,6 +5,10 @@ instant leaves whole batches only and a re-run finishes exactly the planned set.
 'local' runs batches in this process; 'process' spreads them over a local process pool (torch
 threads split between the workers); 'ray' sends them to a Ray cluster (`RAY_ADDRESS`, or a local
 one). Results do not depend on the backend: a trial's result does not depend on its batch.
+
+Two runs may share one store: each batch is checked against the store again just before it
+starts, so they split the work, and a trial both happen to finish is stored once (INSERT OR
+IGNORE in the batch's transaction; a writer waits for the other's transaction, not fails).
 """
 
 from __future__ import annotations
@@ -97,22 +101,35 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
         store.add_run(command or "(library call)", study=batches[0].study if batches else "")
         todo = pending(batches, store)
         ran = 0
-        for records in _results(todo, backend, workers, device):
-            store.write(records)
+
+        def still_pending(b: Batch) -> Batch | None:
+            """The batch less what another run on this store finished since we planned (None: all of it)."""
+            rest = pending([b], store)
+            if on_batch and len(b) > sum(len(r) for r in rest):
+                on_batch(len(b) - sum(len(r) for r in rest))
+            return rest[0] if rest else None
+
+        for records in _results(todo, backend, workers, device, still_pending):
+            store.write(records)  # one transaction; trials already stored are ignored, never duplicated
             ran += len(records)
             if on_batch:
                 on_batch(len(records))
     return RunSummary(planned, planned - sum(len(b) for b in todo), ran, len(todo), time.perf_counter() - start)
 
 
-def _results(todo: list[Batch], backend: str, workers: int, device: str) -> Iterator[list[TrialRecord]]:
+def _results(todo: list[Batch], backend: str, workers: int, device: str,
+             still_pending: Callable[[Batch], Batch | None]) -> Iterator[list[TrialRecord]]:
+    """Each batch's records; a batch is looked up in the store again just before it starts (local and
+    process backends), so two runs sharing a store split the work instead of both doing all of it."""
     if not todo:
         return
     if backend == "local" or (backend == "process" and workers == 1):
         for b in todo:
-            yield run_batch(b, device)
+            rest = still_pending(b)
+            if rest is not None:
+                yield run_batch(rest, device)
     elif backend == "process":
-        yield from _process_pool(todo, workers, device)
+        yield from _process_pool(todo, workers, device, still_pending)
     else:
         yield from _ray(todo, device)
 
@@ -123,7 +140,8 @@ def _set_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def _process_pool(todo: list[Batch], workers: int, device: str) -> Iterator[list[TrialRecord]]:
+def _process_pool(todo: list[Batch], workers: int, device: str,
+                  still_pending: Callable[[Batch], Batch | None]) -> Iterator[list[TrialRecord]]:
     import multiprocessing as mp
 
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -134,7 +152,11 @@ def _process_pool(todo: list[Batch], workers: int, device: str) -> Iterator[list
         running: set[Any] = set()
         while queue or running:
             while queue and len(running) < 2 * workers:  # keep every worker fed, not the whole plan in flight
-                running.add(pool.submit(run_batch, queue.pop(), device))
+                rest = still_pending(queue.pop())
+                if rest is not None:
+                    running.add(pool.submit(run_batch, rest, device))
+            if not running:
+                break
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
                 yield f.result()

@@ -85,12 +85,19 @@ def test_formulas_module_and_callable_measure_like_the_catalog() -> None:
         assert got["minimum"]["value"] == pytest.approx(ref["minimum"]["value"], rel=1e-12)
 
 
-def test_report_json_and_cost() -> None:
+def test_report_dict_holds_floats_and_json_holds_strings() -> None:
     import json
 
+    from actlab.cli.jsonout import dumps
+
     d = actlab.analyze("snake(a=0.5)").to_dict()
-    assert json.loads(json.dumps(d)) == d and d["range"] == ["-inf", "inf"]
+    assert d["range"] == [-math.inf, math.inf] and d["undefined"] == {}
     assert d["spec"] == "snake(a=0.5)" and d["cost"] > 0
+    text = dumps(d)
+    assert json.loads(text)["range"] == ["-inf", "inf"]  # the documented JSON encoding
+    assert "Infinity" not in text and "NaN" not in text
+    back = json.loads(text)
+    assert [float(v) for v in back["range"]] == d["range"]
 
 
 def test_bad_targets() -> None:

@@ -129,7 +129,7 @@ def _kinks(target: object) -> list[float]:
         return sorted({k.at for k in target.properties.kinks})
     from actlab.analysis.measure import analyze
 
-    return sorted(set(analyze(copy.deepcopy(target), cost=False)["kinks"]))
+    return sorted(set(analyze(copy.deepcopy(target), cost=False)["kinks"] or []))  # None: undefined (f is nan)
 
 
 def _mixed_name(target: object) -> str:

@@ -1,7 +1,14 @@
-"""`analyze`: measured properties of one elementwise activation (the keys of `Report.to_dict()`)."""
+"""`analyze`: measured properties of one elementwise activation (the keys of `Report.to_dict()`).
+
+A measurement that does not exist for the function at hand (f or f' is nan where it is taken, as
+for log(x) or 0/0, or it is ∞ − ∞) is None, and `undefined` maps its key to the reason: a report
+never holds nan. Infinities are kept as floats (`math.inf`); JSON output writes them as strings
+(`actlab.cli.jsonout`).
+"""
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -32,28 +39,26 @@ INF = math.inf
 
 @dataclass
 class Report:
-    """Measured properties; `to_dict()` is exactly what `actlab analyze --json` prints."""
+    """Measured properties.
+
+    `to_dict()` is plain Python: numbers are floats, infinities are `math.inf` / `-math.inf`,
+    and nan never appears: a measurement that does not exist is None and `undefined` (always
+    present, `{}` when everything was measured) maps its key to the reason. `actlab analyze
+    --json` prints this dict, with ±inf written as the strings 'inf' / '-inf'
+    (`actlab.cli.jsonout.dumps`, the one JSON boundary)."""
 
     spec: str
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable({"spec": self.spec, **self.data})
+        return copy.deepcopy({"spec": self.spec, **self.data})
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if isinstance(v, float) and math.isnan(v):
-        return "nan"
-    if isinstance(v, dict):
-        return {k: _jsonable(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(u) for u in v]
-    return v
+class _Undefined(Exception):
+    """Raised by a measurement that does not exist for this function; the message says why."""
 
 
 def analyze(target: object, *, active_fraction: float = 0.1, cost: bool = True) -> Report:
@@ -68,20 +73,61 @@ def analyze(target: object, *, active_fraction: float = 0.1, cost: bool = True) 
     p = probe(target)
     s = _Samples(p)
     data: dict[str, Any] = {}
-    data.update(_range(s))
-    data["monotonic"] = _monotonic(s)
-    data["zero_centered"] = abs(s.f0) <= 1e-12 and data["range"][0] < 0 < data["range"][1]
-    kinks, discontinuous = _kinks(s)
-    data["kinks"] = kinks
-    data["smoothness"] = -1 if discontinuous else 0 if kinks else 1 if _second_derivative_jumps(s) else INF
-    data.update(_derivative_range(s))
-    data["saturation"] = {"left": _saturation(s, -1), "right": _saturation(s, 1)}
-    data["fixed_points"] = _fixed_points(s)
-    data.update(_moments(s))
+    undefined: dict[str, str] = {}
+
+    def take(needs: tuple[str | None, ...], fn: Callable[[], dict[str, Any]], *keys: str) -> None:
+        """Run one measurement unless the samples it needs hold nan; record why a key is undefined."""
+        reason = next((r for r in needs if r), None)
+        if reason is None:
+            try:
+                out = fn()
+            except _Undefined as e:
+                reason = str(e)
+        if reason is not None:
+            out = dict.fromkeys(keys)
+            undefined.update(dict.fromkeys(keys, reason))
+        for key, value in out.items():
+            if _has_nan(value):  # an unforeseen ∞ − ∞ or 0·∞: undefined, never a nan in the report
+                out[key] = None
+                undefined[key] = "not a number in float64: f or f' overflows where this is measured"
+        data.update(out)
+
+    take((s.f_nan,), lambda: _range(s), "minimum", "maximum", "range")
+    take((s.f_nan, s.d_grid_nan), lambda: {"monotonic": _monotonic(s)}, "monotonic")
+    take((s.f_nan,), lambda: {"zero_centered": _zero_centered(s, data["range"])}, "zero_centered")
+    take((s.f_grid_nan, s.d_grid_nan), lambda: _smoothness(s), "kinks", "smoothness")
+    take((s.d_nan,), lambda: _derivative_range(s), "derivative_range", "lipschitz")
+    take((s.d_nan,), lambda: {"saturation": {"left": _saturation(s, -1), "right": _saturation(s, 1)}},
+         "saturation")
+    take((s.f_nan,), lambda: {"fixed_points": _fixed_points(s)}, "fixed_points")
+    take((s.f_grid_nan,), lambda: _moments(s), "output_moments", "gain")
+    take((s.d_grid_nan,), lambda: {"dead_fraction": _dead_fraction(s)}, "dead_fraction")
     data["active_fraction"] = active_fraction
-    data["active_range"] = _active_range(s, active_fraction)
+    take((s.d_nan,), lambda: {"active_range": _active_range(s, active_fraction)}, "active_range")
     data["cost"] = _cost(p) if cost else None
+    data["undefined"] = undefined
     return Report(p.name, data)
+
+
+def _has_nan(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isnan(v)
+    if isinstance(v, dict):
+        return any(_has_nan(u) for u in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_nan(u) for u in v)
+    return False
+
+
+def _nan_reason(name: str, x: Tensor, y: Tensor) -> str | None:
+    """None if y holds no nan, else where: 'f is nan at x = -0.001 (and 25,000 other sampled points)'."""
+    bad = torch.isnan(y)
+    n = int(bad.sum())
+    if n == 0:
+        return None
+    at = x[bad][torch.argmin(x[bad].abs())].item()
+    others = f" (and {n - 1:,} other sampled point{'s' if n > 2 else ''})" if n > 1 else ""
+    return f"{name} is nan at x = {at:.6g}{others}"
 
 
 class _Samples:
@@ -111,6 +157,13 @@ class _Samples:
         self.all_x = torch.cat([self.xl.flip(0), self.x, self.xr])
         self.all_y = torch.cat([self.yl.flip(0), self.y, self.yr])
         self.all_d = torch.cat([self.dl.flip(0), self.d, self.dr])
+        # nan where a measurement looks (the ±1e300 limit probes are optional and filtered instead)
+        self.f_nan = _nan_reason("f", torch.cat([self.all_x, far]),
+                                 torch.cat([self.all_y, torch.tensor(self.far, dtype=torch.float64)]))
+        self.f_grid_nan = _nan_reason("f", self.x, self.y)
+        # f' means nothing where f is nan (autograd still gives log(x)' = 1/x at x < 0)
+        self.d_nan = _nan_reason("f", self.all_x, self.all_y) or _nan_reason("f'", self.all_x, self.all_d)
+        self.d_grid_nan = self.f_grid_nan or _nan_reason("f'", self.x, self.d)
         finite = self.y[torch.isfinite(self.y)]
         # the size of f for inputs of order 1 (the central grid), for relative tolerances
         self.scale = max(1.0, finite.abs().max().item() if finite.numel() else 1.0)
@@ -120,7 +173,7 @@ def _diverges(s: _Samples, side: int) -> int:
     """+1 if f → +inf on that side, −1 if f → −inf, 0 if bounded (judged by the far probes)."""
     mid, far = (s.far[1], s.far[0]) if side < 0 else (s.far[2], s.far[3])
     for sign in (1, -1):
-        if sign * far > 1e6 and sign * far > sign * mid:
+        if sign * far > 1e6 and (sign * far > sign * mid or sign * far == INF):
             return sign
     return 0
 
@@ -132,15 +185,15 @@ def _range(s: _Samples) -> dict[str, Any]:
     central_min, central_max = inner.min().item(), inner.max().item()
     overall_min, overall_max = s.all_y.min().item(), s.all_y.max().item()
     bounded = [v for v in s.far if math.isfinite(v)] + s.limits
-    lo = -INF if -1 in ends else min(overall_min, *bounded)
-    hi = INF if 1 in ends else max(overall_max, *bounded)
+    lo = -INF if -1 in ends else min([overall_min, *bounded])
+    hi = INF if 1 in ends else max([overall_max, *bounded])
     out["minimum"] = _extremum(s, 1) if math.isfinite(lo) and central_min <= lo + 1e-13 * s.scale else None
     out["maximum"] = _extremum(s, -1) if math.isfinite(hi) and central_max >= hi - 1e-13 * s.scale else None
     if out["minimum"]:
         lo = min(lo, out["minimum"]["value"])
     if out["maximum"]:
         hi = max(hi, out["maximum"]["value"])
-    out["range"] = [lo, hi]
+    out["range"] = [lo + 0.0, hi + 0.0]  # + 0.0: no -0.0 (0·x)
     return out
 
 
@@ -152,8 +205,9 @@ def _extremum(s: _Samples, sign: int) -> dict[str, float]:
     tol = 1e-13 * s.scale
     inner = torch.cat([v[:1] + 1, v[:-1]]), torch.cat([v[1:], v[-1:] + 1])
     local = (v <= inner[0]) & (v <= inner[1]) & (v <= best + 1e-6 * s.scale)
-    candidates = sorted(local.nonzero().flatten().tolist(), key=lambda k: abs(s.x[k].item()))
-    refined = [(_refine(s, sign, i, best, tol), i) for i in candidates[:20]]
+    idx = local.nonzero().flatten()
+    candidates = idx[torch.argsort(s.x[idx].abs(), stable=True)][:20].tolist()  # nearest 0 first
+    refined = [(_refine(s, sign, i, best, tol), i) for i in candidates]
     top = min(r[0][1] for r in refined)
     for (at, value), _ in refined:
         if value <= top + tol:
@@ -186,6 +240,10 @@ def _nearer(s: _Samples, da: float, db: float) -> Callable[[float], bool]:
     return lambda t: abs(s.ds(t) - da) < abs(s.ds(t) - db)
 
 
+def _nearer_value(s: _Samples, ya: float, yb: float) -> Callable[[float], bool]:
+    return lambda t: abs(s.fs(t) - ya) < abs(s.fs(t) - yb)
+
+
 def _signed(fn: Callable[[float], float], sign: int) -> Callable[[float], float]:
     return lambda t: sign * fn(t)
 
@@ -195,35 +253,59 @@ def _same_side(s: _Samples, ga: float) -> Callable[[float], bool]:
 
 
 def _monotonic(s: _Samples) -> bool:
-    dy = s.all_y.diff()
-    tol = 1e-12 * s.scale
-    return bool((dy >= -tol).all()) and bool((s.d >= -1e-12).all())
+    tol = 1e-12 * s.scale  # compared, not subtracted: an overflowing tail (exp: inf, inf) is not a fall
+    return bool((s.all_y[1:] >= s.all_y[:-1] - tol).all()) and bool((s.d >= -1e-12).all())
 
 
-def _jumps(values: Tensor, xs: Tensor, tol: float) -> list[int]:
-    """Indices i where values jumps between xs[i] and xs[i+1] (much more than its neighbours change)."""
+def _zero_centered(s: _Samples, rng: list[float] | None) -> bool:
+    if rng is None:
+        raise _Undefined("the range is undefined")
+    return abs(s.f0) <= 1e-12 and rng[0] < 0 < rng[1]
+
+
+def _smoothness(s: _Samples) -> dict[str, Any]:
+    """Kinks, and C^k: −1 if f jumps, 0 at a kink, 1 if f'' jumps, inf otherwise."""
+    kinks, discontinuous = _kinks(s)
+    smooth = -1 if discontinuous else 0 if kinks else 1 if _second_derivative_jumps(s) else INF
+    return {"kinks": kinks, "smoothness": smooth}
+
+
+def _jumps(values: Tensor, xs: Tensor, tol: float, reach: int = 1) -> list[int]:
+    """Indices i where values jumps between xs[i] and xs[i+1] (much more than it changes `reach` steps
+    away; reach 2 also finds a jump through one odd value, as sign(x) jumps −1 → 0 → 1)."""
     dv = values.diff().abs()
-    left = torch.cat([dv[:1] * 0, dv[:-1]])
-    right = torch.cat([dv[1:], dv[:1] * 0])
+    pad = dv[:reach] * 0
+    left = torch.cat([pad, dv[:-reach]])
+    right = torch.cat([dv[reach:], pad])
     mask = (dv > tol) & (dv > 10 * torch.maximum(left, right))
     return mask.nonzero().flatten().tolist()
 
 
 def _kinks(s: _Samples) -> tuple[list[float], bool]:
-    """Points where f' jumps, located by bisection; and whether f itself jumps at one of them."""
-    kinks, discontinuous = [], False
+    """Points where f' jumps, and steps where f jumps though f' does not (sign(x)), each located by
+    bisection; and whether f itself jumps at one of them."""
+    found = []
     for i in _jumps(s.d, s.x, 1e-10):
         a, b = s.x[i].item(), s.x[i + 1].item()
-        da, db = s.ds(a), s.ds(b)
-        k = bisect(_nearer(s, da, db), a, b)
-        kinks.append(nice(k))
-        # f jumps if it moves across the kink by more than its slopes and rounding explain
-        eps = 1e-12 * max(1.0, abs(k))
-        left, right = s.fs(k - eps), s.fs(k + eps)
-        slope = max(abs(s.ds(k - eps)), abs(s.ds(k + eps)))
-        if abs(right - left) > 4 * eps * slope + 1e-13 * max(1.0, abs(left), abs(right)):
-            discontinuous = True
-    return kinks, discontinuous
+        found.append(bisect(_nearer(s, s.ds(a), s.ds(b)), a, b))
+    step = s.x[1].item() - s.x[0].item()
+    for i in _jumps(s.y, s.x, 1e-10 * s.scale, reach=2):
+        a, b = s.x[i].item(), s.x[i + 1].item()
+        if any(a - 2 * step <= k <= b + 2 * step for k in found):
+            continue
+        k = bisect(_nearer_value(s, s.fs(a), s.fs(b)), a, b)
+        if _jumps_at(s, k):  # not just steep (tanh(1e4·x) is continuous)
+            found.append(k)
+    found.sort()
+    return [nice(k) for k in found], any(_jumps_at(s, k) for k in found)
+
+
+def _jumps_at(s: _Samples, k: float) -> bool:
+    """f jumps at k: it moves across k by more than its slopes and rounding explain."""
+    eps = 1e-12 * max(1.0, abs(k))
+    left, right = s.fs(k - eps), s.fs(k + eps)
+    slope = max(abs(s.ds(k - eps)), abs(s.ds(k + eps)))
+    return abs(right - left) > 4 * eps * slope + 1e-13 * max(1.0, abs(left), abs(right))
 
 
 def _second_derivative_jumps(s: _Samples) -> bool:
@@ -233,8 +315,7 @@ def _second_derivative_jumps(s: _Samples) -> bool:
 
 
 def _derivative_range(s: _Samples) -> dict[str, Any]:
-    d = s.all_d[torch.isfinite(s.all_d)]
-    lo, hi = min(d.min().item(), *s.limit_d), max(d.max().item(), *s.limit_d)
+    lo, hi = min([s.all_d.min().item(), *s.limit_d]), max([s.all_d.max().item(), *s.limit_d])
     if s.unbounded_slope:
         signs = {math.copysign(1, v) for v in s.far_d if abs(v) > 1e3}
         lo, hi = (-INF if -1 in signs else lo), (INF if 1 in signs else hi)
@@ -277,7 +358,7 @@ def _fixed_points(s: _Samples) -> list[dict[str, Any]]:
     x ≈ 8.3, where Φ(x) rounds to 1) is not a continuum: just outside a true one, f(x) − x is not tiny."""
     x, g = s.all_x, s.all_y - s.all_x
     # f(x) = x up to rounding (x·6/6 in hard_swish, α·x + (1 − α)·x in the noisy units)
-    zero = g.abs() <= 1e-15 * (s.all_x.abs() + s.all_y.abs())
+    zero = torch.isfinite(g) & (g.abs() <= 1e-15 * (s.all_x.abs() + s.all_y.abs()))  # not a pole: inf ≤ inf
     n = len(x)
     found: list[tuple[float, float]] = []
     for i, j in _runs(zero):
@@ -292,7 +373,8 @@ def _fixed_points(s: _Samples) -> list[dict[str, Any]]:
     for i in crossings:
         a, b, ga = x[i].item(), x[i + 1].item(), g[i].item()
         r = bisect(_same_side(s, ga), a, b, iters=200)
-        found.append((r, r))
+        if abs(s.fs(r) - r) <= 1e-6 * max(1.0, abs(r)):  # not where f − x jumps across 0 (a step, a pole)
+            found.append((r, r))
     found.sort()
     attracting = _attracting(s, found)
     return [{"lo": nice(lo), "hi": nice(hi), "attracting": att} for (lo, hi), att in zip(found, attracting)]
@@ -345,7 +427,7 @@ def _attracting(s: _Samples, sets: list[tuple[float, float]], steps: int = 1000)
 
 
 def _moments(s: _Samples) -> dict[str, Any]:
-    """E[f], Var[f], the gain 1/√E[f²] and P(f' = 0) for x ~ N(0, 1), by Simpson's rule on [−25, 25]."""
+    """E[f], Var[f] and the gain 1/√E[f²] for x ~ N(0, 1), by Simpson's rule on [−25, 25]."""
     w = torch.exp(-0.5 * s.x * s.x) / math.sqrt(2 * math.pi)
     h = s.x[1].item() - s.x[0].item()
     simpson = torch.ones_like(s.x)
@@ -353,11 +435,11 @@ def _moments(s: _Samples) -> dict[str, Any]:
     weights = w * simpson * h / 3
     mean = (weights * s.y).sum().item()
     second = (weights * s.y * s.y).sum().item()
-    dead = _dead_fraction(s)
+    if math.isnan(mean):
+        raise _Undefined("f reaches both +inf and -inf on [-25, 25]: E[f] is ∞ − ∞")
     return {
-        "output_moments": {"mean": mean, "var": second - mean * mean},
+        "output_moments": {"mean": mean, "var": INF if second == INF else second - mean * mean},
         "gain": 1 / math.sqrt(second) if second > 0 else INF,
-        "dead_fraction": dead,
     }
 
 
@@ -378,7 +460,10 @@ def _active_range(s: _Samples, fraction: float) -> list[float]:
 
     When f' is unbounded (x²), max|f'| is taken on the central grid [−25, 25] instead."""
     d = s.all_d.abs()
-    ref = s.d.abs() if s.unbounded_slope else d[torch.isfinite(d)]
+    ref = s.d.abs() if s.unbounded_slope else d
+    ref = ref[torch.isfinite(ref)]
+    if ref.numel() == 0:
+        raise _Undefined("f' is infinite at every sampled point")
     level = fraction * ref.max().item()
     on = (d >= level).nonzero().flatten()
     if on.numel() == 0:

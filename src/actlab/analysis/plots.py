@@ -20,6 +20,8 @@ from actlab.analysis.measure import Report, analyze  # noqa: E402
 from actlab.analysis.probe import probe  # noqa: E402
 
 COLOURS = [plt.get_cmap("tab10")(i) for i in range(10)]
+PLOTTABLE = 1e150
+"""Values larger in magnitude (and ±inf, nan) are left out of a curve."""
 
 
 def plot(targets: Sequence[object], path: str | Path, *, derivatives: bool = False, second: bool = False,
@@ -43,7 +45,8 @@ def plot(targets: Sequence[object], path: str | Path, *, derivatives: bool = Fal
         y, d = p.f(x), p.df(x)
         curves = [y, d, _second(p, x)][:panels]
         for ax, c in zip(axes[0], curves):
-            ax.plot(x.numpy(), c.numpy(), color=colour, lw=1.8, label=p.name)
+            shown = torch.where(c.abs() <= PLOTTABLE, c, math.nan)  # beyond: a gap (matplotlib's limits overflow)
+            ax.plot(x.numpy(), shown.numpy(), color=colour, lw=1.8, label=p.name)
         _mark(axes[0], rep, colour, xlim)
     for ax, label in zip(axes[0], ("f(x)", "f'(x)", "f''(x)")):
         ax.set_xlabel("x", fontsize=11)
@@ -58,6 +61,7 @@ def plot(targets: Sequence[object], path: str | Path, *, derivatives: bool = Fal
     if title or len(names) == 1:
         fig.suptitle(title or names[0], fontsize=11)
     fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
@@ -71,12 +75,12 @@ def _second(p, x: torch.Tensor) -> torch.Tensor:
 
 
 def _mark(axes, rep: Report, colour, xlim: tuple[float, float]) -> None:
-    """Kinks as dotted lines; hard-saturation thresholds as dashed ones."""
-    for k in rep["kinks"]:
+    """Kinks as dotted lines; hard-saturation thresholds as dashed ones (none where undefined)."""
+    for k in rep["kinks"] or []:
         if xlim[0] <= k <= xlim[1]:
             for ax in axes:
                 ax.axvline(k, color=colour, ls=":", lw=1.0, alpha=0.8)
-    for side in ("left", "right"):
+    for side in ("left", "right") if rep["saturation"] is not None else ():
         t = rep["saturation"][side]["threshold"]
         if t is not None and math.isfinite(t) and xlim[0] <= t <= xlim[1]:
             for ax in axes:

@@ -78,6 +78,8 @@ def _autograd(fn: Callable[[Tensor], Tensor]) -> Fn:
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
             y = fn(xg)
+            if not y.requires_grad:  # f does not depend on x (a constant)
+                return torch.zeros_like(x)
             (d,) = torch.autograd.grad(y.sum(), xg, allow_unused=True)
         return torch.zeros_like(x) if d is None else d.detach()
 

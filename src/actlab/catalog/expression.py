@@ -14,6 +14,7 @@ analyser measures it.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -62,6 +63,26 @@ def compile_formula(text: str) -> Fn:
     return _Compiler(text).build(tree, 0)
 
 
+def _constant(value: float) -> Fn:
+    """The constant function, in x's dtype: 1e308 is inf in float32, as torch rounds it."""
+    return lambda x: torch.full_like(x, _in_dtype(value, x.dtype))
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_dtype(value: float, dtype: torch.dtype) -> float:
+    if not dtype.is_floating_point:
+        return value
+    return torch.tensor(value, dtype=torch.float64).to(dtype).item()
+
+
+def _float(value: float) -> float:
+    """A number literal as float64: an integer literal beyond its range is inf, like 1e999."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 class _Compiler:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -76,14 +97,12 @@ class _Compiler:
         if depth > MAX_DEPTH:
             raise self.reject(node, f"nesting deeper than {MAX_DEPTH}")
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            value = float(node.value)
-            return lambda x: torch.full_like(x, value)
+            return _constant(_float(node.value))
         if isinstance(node, ast.Name):
             if node.id == "x":
                 return lambda x: x
             if node.id in _CONSTANTS:
-                value = _CONSTANTS[node.id]
-                return lambda x: torch.full_like(x, value)
+                return _constant(_CONSTANTS[node.id])
             raise self.reject(node, "the only names are x, pi and e")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand, depth + 1)
@@ -145,6 +164,8 @@ class Expression(AbstractActivation):
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
             y = self.forward(xg)
+            if not y.requires_grad:  # a formula that does not depend on x ('1', 'where(x > 0, 1, -1)')
+                return torch.zeros_like(x)
             (d,) = torch.autograd.grad(y.sum(), xg, allow_unused=True)
         return torch.zeros_like(x) if d is None else d
 

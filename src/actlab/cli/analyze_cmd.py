@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import shutil
 
 import typer
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from actlab.analysis import analyze
+from actlab.cli.jsonout import dumps
 
 
 def analyze_command(
@@ -20,13 +21,16 @@ def analyze_command(
     """Measure what an activation really is: range, extrema, kinks, saturation, fixed points, gain, cost."""
     report = analyze(as_spec(spec), active_fraction=active_fraction).to_dict()
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(dumps(report))
         return
     table = Table(title=f"measured: {report['spec']}", show_header=False)
     table.add_column("property", style="bold")
     table.add_column("value", overflow="fold")
+    undefined = report["undefined"]
     for key, value in report.items():
-        if key != "spec":
+        if key in undefined:
+            table.add_row(key.replace("_", " "), f"undefined: {undefined[key]}")
+        elif key not in ("spec", "undefined"):
             table.add_row(key.replace("_", " "), _fmt(value))
     Console(width=shutil.get_terminal_size((120, 24)).columns).print(table)
 
@@ -43,11 +47,11 @@ def as_spec(text: str) -> str:
     try:
         create(text)
         return text
-    except ActlabInputError:
+    except ActlabInputError as error:
         try:
             tree = ast.parse(text.strip(), mode="eval").body
-        except SyntaxError:
-            raise
+        except (SyntaxError, ValueError):  # 'x +', 'relu(': the parser's own one-line message
+            raise error from None
         looks_like_name = isinstance(tree, ast.Name) and tree.id != "x"
         looks_like_spec = isinstance(tree, ast.Call) and bool(tree.keywords)
         if looks_like_name or looks_like_spec:
@@ -56,10 +60,10 @@ def as_spec(text: str) -> str:
 
 
 def _fmt(v: object) -> str:
+    if isinstance(v, float) and math.isinf(v):
+        return "∞" if v > 0 else "−∞"
     if isinstance(v, float):
         return f"{v:.10g}"
-    if isinstance(v, str) and v in ("inf", "-inf"):
-        return "∞" if v == "inf" else "−∞"
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(u) for u in v) + "]"
     if isinstance(v, dict):

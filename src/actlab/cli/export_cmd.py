@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from actlab.cli.output import output_file
 from actlab.results.export import export
 
 
@@ -16,4 +17,5 @@ def export_command(
     study: str | None = typer.Option(None, help="Only this study's trials."),
 ) -> None:
     """Export the trials of a results store (config and metrics flattened) for analysis elsewhere."""
-    typer.echo(str(export(store, output, study=study, command=" ".join(["actlab", *sys.argv[1:]]))))
+    out = output_file(output, "the export")
+    typer.echo(str(export(store, out, study=study, command=" ".join(["actlab", *sys.argv[1:]]))))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from actlab.cli.jsonout import dumps
 from actlab.core.describe import fmt_range, markdown_table, summary_rows
 
 
@@ -20,7 +20,7 @@ def list_command(
     """List the catalog: name, formula, range, monotonic, zero-centred, saturation, learnable."""
     rows = summary_rows(pattern)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        typer.echo(dumps(rows))
         return
     if markdown:
         typer.echo(markdown_table(rows))

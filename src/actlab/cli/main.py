@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -34,11 +35,22 @@ app.command("run")(run_cmd.run_command)
 app.command("report")(report_cmd.report_command)
 
 
+# click's base error, from the click typer runs on (recent typers vendor their own copy)
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    """Run the CLI. Bad input: one line on stderr, exit 2 (usage errors too). Internal failure:
-    one line, exit 1 (set ACTLAB_DEBUG=1 for the traceback)."""
+    """Run the CLI. Bad input: one line on stderr, exit 2 (usage errors too). Ctrl-C: one line,
+    exit 130. Internal failure: one line, exit 1 (set ACTLAB_DEBUG=1 for the traceback)."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except _CLICK_ERROR as e:  # usage: an unknown option, a missing argument (`actlab` alone prints the help)
+        if e.format_message():
+            print(f"actlab: error: {e.format_message()}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("actlab: interrupted", file=sys.stderr)
+        sys.exit(130)
     except (ActlabInputError, StoreError) as e:
         print(f"actlab: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -47,3 +59,6 @@ def main() -> None:
             raise
         print(f"actlab: internal error: {type(e).__name__}: {e} (ACTLAB_DEBUG=1 shows the traceback)", file=sys.stderr)
         sys.exit(1)
+    if code == 130:  # Ctrl-C inside a command: typer ≥ 0.2x returns 130 (older ones raise Abort, above)
+        print("actlab: interrupted", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)

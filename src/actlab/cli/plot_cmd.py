@@ -8,6 +8,7 @@ import typer
 
 from actlab.analysis.plots import plot
 from actlab.cli.analyze_cmd import as_spec
+from actlab.cli.output import output_file
 
 
 def plot_command(
@@ -23,5 +24,6 @@ def plot_command(
         from actlab.core.errors import ParameterError
 
         raise ParameterError(f"--xmin must be below --xmax, got {xmin} and {xmax}")
-    path = plot([as_spec(s) for s in specs], output, derivatives=derivatives, second=second, xlim=(xmin, xmax))
+    out = output_file(output, "the figure")
+    path = plot([as_spec(s) for s in specs], out, derivatives=derivatives, second=second, xlim=(xmin, xmax))
     typer.echo(str(path))

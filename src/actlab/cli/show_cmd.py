@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from actlab.cli.jsonout import dumps
+from actlab.cli.output import output_file
 from actlab.core.describe import describe, fmt_range
 
 
@@ -24,10 +25,10 @@ def show_command(
         from actlab.analysis import analyze
         from actlab.analysis.plots import plot
 
-        plot([spec], plot_file, second=True, title=info["spec"])
+        plot([spec], output_file(plot_file, "the figure"), second=True, title=info["spec"])
         info["measured"] = analyze(spec).to_dict()
     if as_json:
-        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        typer.echo(dumps(info))
         return
     p = info["properties"]
     table = Table(title=info["spec"], show_header=False)
@@ -48,6 +49,11 @@ def show_command(
     console.print(info["doc"], markup=False)
     if plot_file is not None:
         m = info["measured"]
-        console.print(f"measured: range {m['range']}, kinks {m['kinks']}, fixed points {m['fixed_points']}, "
-                      f"gain {m['gain']:.6g}, dead fraction {m['dead_fraction']:.4g}", markup=False)
+        rng = fmt_range(tuple(m["range"])) if m["range"] is not None else "undefined"
+        gain = f"{m['gain']:.6g}" if m["gain"] is not None else "undefined"
+        dead = f"{m['dead_fraction']:.4g}" if m["dead_fraction"] is not None else "undefined"
+        console.print(f"measured: range {rng}, kinks {m['kinks']}, fixed points {m['fixed_points']}, "
+                      f"gain {gain}, dead fraction {dead}", markup=False)
+        for key, why in m["undefined"].items():
+            console.print(f"undefined: {key}: {why}", markup=False)
         console.print(f"figure: {plot_file}", markup=False)

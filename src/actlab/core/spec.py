@@ -15,6 +15,8 @@ from typing import Any
 from actlab.core.errors import SpecError
 
 MAX_SPEC_LENGTH = 2000
+MAX_LITERAL_DEPTH = 20
+"""Nesting of lists and unary signs in one value (`--1` is 2 deep)."""
 _CONSTANT_NAMES = {"inf": math.inf, "nan": math.nan, "True": True, "False": False, "None": None}
 
 
@@ -50,21 +52,27 @@ def parse_expression(source: object, what: str, max_length: int, hint: str) -> t
         raise SpecError(f"{what} is {len(text)} characters long; at most {max_length} are allowed")
     try:
         return text, ast.parse(text, mode="eval").body
-    except SyntaxError as e:
-        raise SpecError(f"cannot parse {what} {text!r}: {e.msg} at column {e.offset}") from None
+    except (SyntaxError, ValueError) as e:  # ValueError: a null byte (Python < 3.12)
+        msg, offset = (e.msg, e.offset) if isinstance(e, SyntaxError) else (str(e), None)
+        raise SpecError(f"cannot parse {what} {text!r}: {msg}" + (f" at column {offset}" if offset else "")) from None
 
 
-def _literal(text: str, node: ast.AST) -> Any:
+def _literal(text: str, node: ast.AST, depth: int = 0) -> Any:
+    if depth > MAX_LITERAL_DEPTH:
+        raise _reject(text, node, f"a value nested deeper than {MAX_LITERAL_DEPTH}")
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
-        return node.value
+        value = node.value
+        if type(value) is int and not -(2**63) <= value < 2**63:
+            raise _reject(text, node, "an integer beyond 64 bits (write a float, e.g. 1e30)")
+        return value
     if isinstance(node, ast.Name) and node.id in _CONSTANT_NAMES:
         return _CONSTANT_NAMES[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _literal(text, node.operand)
+        value = _literal(text, node.operand, depth + 1)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, (ast.List, ast.Tuple)):
-        return [_literal(text, e) for e in node.elts]
+        return [_literal(text, e, depth + 1) for e in node.elts]
     raise _reject(text, node, "values must be literals: numbers, strings, True/False/None, inf, nan, lists")
 
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from actlab.core.errors import ParameterError, ParameterTypeError
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""Models run in float32: a hyperparameter beyond it overflows there (torch refuses F.hardtanh(x, 0, 1e300))."""
+
 
 def real(owner: str, name: str, value: Any, *, low: float | None = None, strict: bool = False) -> float:
     """A finite real number, optionally > low (strict) or >= low."""
@@ -16,6 +19,8 @@ def real(owner: str, name: str, value: Any, *, low: float | None = None, strict:
     value = float(value)
     if not math.isfinite(value):
         raise ParameterError(f"{owner}: {name} must be finite, got {value}")
+    if abs(value) > FLOAT32_MAX:
+        raise ParameterError(f"{owner}: {name} must be within ±{FLOAT32_MAX:.6g} (the float32 range), got {value:g}")
     if low is not None and (value <= low if strict else value < low):
         raise ParameterError(f"{owner}: {name} must be {'>' if strict else '>='} {low:g}, got {value:g}")
     return value

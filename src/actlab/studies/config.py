@@ -2,13 +2,16 @@
 
 Values are TOML literals (`seeds=1000`, `lr=[1e-3, 1e-2]`, `activations=["tanh", "snake(a=0.5)"]`); a
 bare word is a string (`bounds=reflect`). Unknown keys and values of the wrong type are errors that
-name the key and what is allowed; nothing is guessed.
+name the key and what is allowed; nothing is guessed. Numbers are finite (TOML's inf and nan are
+refused) and integers fit in 64 bits.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import math
 import re
 import sys
 import types
@@ -30,6 +33,42 @@ _BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
 
 class ConfigError(ActlabInputError, ValueError):
     """A config key or value that the study does not accept."""
+
+
+class _OutOfRange(ConfigError):
+    """A value of the right type outside what a config holds (inf, a 65-bit integer)."""
+
+
+@functools.lru_cache(maxsize=256)
+def measured(spec: str) -> dict[str, Any]:
+    """The analyser's report on an elementwise activation a study runs (cached by spec); a ConfigError
+    if a measurement is undefined (f is nan somewhere: log(x)), since the weight box and the report
+    read every one."""
+    from actlab.analysis import analyze
+
+    report = analyze(spec, cost=False).to_dict()
+    undefined = report["undefined"]
+    if undefined:
+        raise ConfigError(f"activation {spec!r} cannot be studied: {next(iter(undefined.values()))}; "
+                          f"the analyser leaves {', '.join(undefined)} undefined")
+    return report
+
+
+MAX_SEEDS = 100_000
+"""The most seeds a count may ask for (a plan holds one trial per seed and cell)."""
+
+
+def seed_list(seeds: int | Sequence[int]) -> list[int]:
+    """The seeds of a study: a count N means 0..N−1 (1 ≤ N ≤ MAX_SEEDS); listed seeds are integers
+    in [0, 2**63), what torch's and numpy's generators take; repeats are dropped."""
+    if isinstance(seeds, int):
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise ConfigError(f"seeds: expected a count from 1 to {MAX_SEEDS:,} or a list of seeds, got {seeds}")
+        return list(range(seeds))
+    bad = [s for s in seeds if not 0 <= s < 2**63]
+    if bad:
+        raise ConfigError(f"seeds: a seed is an integer from 0 to 2**63 - 1, got {bad[0]}")
+    return list(dict.fromkeys(seeds))
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -94,6 +133,8 @@ def _check(key: str, value: Any, hint: Any) -> Any:
         for option in args:
             try:
                 return _check(key, value, option)
+            except _OutOfRange:
+                raise  # the type fits, the value does not: say so, not "expected A | B"
             except ConfigError:
                 continue
         raise ConfigError(f"{key}: expected {_name(hint)}, got {type(value).__name__} {value!r}")
@@ -111,9 +152,13 @@ def _check(key: str, value: Any, hint: Any) -> Any:
             return value
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(float(value)):  # TOML has inf and nan; no study axis means them
+                raise _OutOfRange(f"{key}: expected a finite number, got {value!r}")
             return float(value)
     elif hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not -(2**63) <= value < 2**63:  # what torch and SQLite hold
+                raise _OutOfRange(f"{key}: expected a 64-bit integer, got {value}")
             return value
     elif isinstance(hint, type) and isinstance(value, hint):
         return value

@@ -17,10 +17,9 @@ import numpy as np
 import torch
 
 import actlab
-from actlab.core.registry import spec_of
 from actlab.engine.mlp import train_mlp
 from actlab.results.store import TrialRecord
-from actlab.studies.config import ConfigError
+from actlab.studies.config import ConfigError, measured, seed_list
 from actlab.studies.datasets import DATASETS, make
 from actlab.studies.plan import Batch, Trial
 
@@ -47,7 +46,7 @@ class PlanarConfig:
     noise: float = 0.1
 
     def __post_init__(self) -> None:
-        self.seed_list = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+        self.seed_list = seed_list(self.seeds)
         self.lr_list = [self.lr] if isinstance(self.lr, float) else list(self.lr)
         checks = [
             (all(d in DATASETS for d in self.datasets) and self.datasets, "datasets",
@@ -57,7 +56,6 @@ class PlanarConfig:
             (all(o in OPTIMIZERS for o in self.optimizers) and self.optimizers, "optimizers",
              f"a non-empty list of {', '.join(OPTIMIZERS)}"),
             (all(v > 0 for v in self.lr_list) and self.lr_list, "lr", "positive values"),
-            (not isinstance(self.seeds, int) or self.seeds >= 1, "seeds", "a count ≥ 1 or a list"),
             (self.steps >= 1, "steps", "an integer ≥ 1"),
             (self.n >= 10, "n", "an integer ≥ 10"),
             (0 < self.test_fraction < 1, "test_fraction", "a number in (0, 1)"),
@@ -67,7 +65,9 @@ class PlanarConfig:
             if not ok:
                 raise ConfigError(f"{key}: expected {allowed}, got {getattr(self, key)!r}")
         for spec in self.activations:
-            actlab.create(spec)  # unknown names and bad arguments raise ActlabInputError
+            act = actlab.create(spec)  # unknown names and bad arguments raise ActlabInputError
+            if act.properties.elementwise:
+                measured(act.spec)  # defined on the whole line (not log(x)): the report measures it
 
     def resolved(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -78,7 +78,7 @@ class PlanarConfig:
 def plan(cfg: PlanarConfig) -> list[Batch]:
     batches = []
     for spec in cfg.activations:
-        act = spec_of(actlab.create(spec))
+        act = actlab.create(spec).spec  # formulas too
         for width in cfg.widths:
             for opt in cfg.optimizers:
                 for lr in cfg.lr_list:

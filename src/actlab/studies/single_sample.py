@@ -17,7 +17,6 @@ import torch
 
 import actlab
 from actlab.core.errors import ActlabInputError
-from actlab.core.registry import spec_of
 from actlab.engine import (
     GRADIENT_OPTIMIZERS,
     OPTIMIZERS,
@@ -31,7 +30,7 @@ from actlab.engine.bounds import BOUND_MODES
 from actlab.engine.gradient import initial_params
 from actlab.engine.network import one_one_one
 from actlab.results.store import TrialRecord
-from actlab.studies.config import ConfigError
+from actlab.studies.config import ConfigError, measured, seed_list
 from actlab.studies.plan import Batch, Trial
 from actlab.studies.weight_box import default_targets, weight_box
 
@@ -73,9 +72,7 @@ class SingleSampleConfig:
     """Most trials in one tensor program."""
 
     def __post_init__(self) -> None:
-        self.seed_list = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
-        if isinstance(self.seeds, int) and self.seeds < 1:
-            raise ConfigError(f"seeds: expected a count ≥ 1 or a list of seeds, got {self.seeds}")
+        self.seed_list = seed_list(self.seeds)
         if self.steps < 1:
             raise ConfigError(f"steps: expected ≥ 1, got {self.steps}")
         self.lr_list = [self.lr] if isinstance(self.lr, float) else list(self.lr)
@@ -100,6 +97,7 @@ class SingleSampleConfig:
         act = actlab.create(spec)  # unknown names and bad arguments raise ActlabInputError
         if not act.properties.elementwise:
             raise ConfigError(f"activations: {spec!r} is not elementwise; a 1-1-1 network needs an elementwise one")
+        measured(act.spec)  # defined on the whole line (not log(x))
 
     def resolved(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -113,7 +111,7 @@ def plan(cfg: SingleSampleConfig) -> list[Batch]:
     assert cfg.activations is not None
     for hidden in cfg.activations:
         output = cfg.output_activation or hidden
-        h_spec, o_spec = spec_of(actlab.create(hidden)), spec_of(actlab.create(output))
+        h_spec, o_spec = actlab.create(hidden).spec, actlab.create(output).spec  # formulas too
         lo, hi = weight_box(h_spec, o_spec, cfg.input)
         targets = cfg.targets if cfg.targets is not None else default_targets(o_spec)
         for opt in cfg.optimizers:

@@ -12,6 +12,9 @@ network out = g(w2·f(w1·x + b1) + b2) with input x:
 
 The default targets are the values g takes a quarter and three quarters of the way up its range
 over its (capped) working interval, so every target is reachable inside the box.
+
+An activation the analyser cannot measure everywhere (log(x)), or with no finite value on its
+working interval (1e999), cannot be boxed or targeted and is refused with a ConfigError.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import math
 import torch
 
 import actlab
-from actlab.analysis import analyze
+from actlab.studies.config import ConfigError, measured
 
 CAP = 5.0
 
@@ -30,7 +33,7 @@ CAP = 5.0
 @functools.lru_cache(maxsize=256)
 def working_interval(spec: str) -> tuple[float, float]:
     """The activation's active range, cut to [−CAP, CAP]."""
-    lo, hi = (float(v) for v in analyze(spec, cost=False).to_dict()["active_range"])
+    lo, hi = measured(spec)["active_range"]
     lo, hi = max(lo, -CAP), min(hi, CAP)
     if not hi > lo:  # no working interval (a constant): fall back to the whole capped line
         lo, hi = -CAP, CAP
@@ -38,9 +41,15 @@ def working_interval(spec: str) -> tuple[float, float]:
 
 
 def _values(spec: str, lo: float, hi: float) -> torch.Tensor:
+    """The finite values of `spec` on [lo, hi] (2001 points); a ConfigError if there are none."""
     act = actlab.create(spec).eval()
     with torch.no_grad():
-        return act(torch.linspace(lo, hi, 2001, dtype=torch.float64))
+        v = act(torch.linspace(lo, hi, 2001, dtype=torch.float64))
+    v = v[torch.isfinite(v)]
+    if v.numel() == 0:
+        raise ConfigError(f"activation {spec!r} has no finite value on its working interval [{lo:g}, {hi:g}]; "
+                          "a study needs one that does")
+    return v
 
 
 def layer_box(spec: str, input_size: float) -> tuple[list[float], list[float]]:
@@ -55,8 +64,7 @@ def weight_box(hidden: str, output: str, x: float) -> tuple[list[float], list[fl
     """(lo, hi) for (w1, b1, w2, b2) by the rule above."""
     lo1, hi1 = layer_box(hidden, x)
     a, b = working_interval(hidden)
-    h = _values(hidden, a, b)
-    H = float(h[torch.isfinite(h)].abs().max())
+    H = float(_values(hidden, a, b).abs().max())
     lo2, hi2 = layer_box(output, H)
     return lo1 + lo2, hi1 + hi2
 
@@ -65,7 +73,6 @@ def default_targets(output: str) -> list[float]:
     """g's values a quarter and three quarters of the way up its range over the working interval."""
     a, b = working_interval(output)
     v = _values(output, a, b)
-    v = v[torch.isfinite(v)]
     lo, hi = float(v.min()), float(v.max())
     out = []
     for q in (0.25, 0.75):

@@ -39,7 +39,7 @@ def section(store: str | Path) -> Section | None:
     body = ("<p>Mean-field theory of a wide fully connected network at initialisation (Poole et al. 2016, "
             "Schoenholz et al. 2017): W ~ N(0, σw²/fan_in), b ~ N(0, σb²). χ₁ multiplies squared gradient norms "
             f"at every layer; below, the number of layers after which they have changed by 10^{FACTOR:g} "
-            "(∞: they keep their size). PyTorch's default nn.Linear draws U(±1/√fan_in): σw = 1/√3, σb → 0 at "
+            "(kept: they keep their size). PyTorch's default nn.Linear draws U(±1/√fan_in): σw = 1/√3, σb → 0 at "
             "width.</p>" + _table(rows) + "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>"
             + _img(_curves(base), "Edge of chaos: the σw where χ₁ = 1 for each σb (missing: none there)")
             + _measured(base))

@@ -20,7 +20,7 @@ import numpy as np
 import actlab
 from actlab.analysis.deepnet import simulate
 from actlab.analysis.maps import maps_of
-from actlab.analysis.propagation import INITS, fixed_point, propagation
+from actlab.analysis.propagation import INITS, edge_curve, fixed_point, propagation
 
 CASES = [("tanh", 1.5, 0.3), ("tanh", 1.0, 0.05), ("relu", math.sqrt(2), 0.0), ("gelu", 1.3, 0.2),
          ("hard_tanh", 1.2, 0.1), ("selu", 1.0, 0.0), ("sigmoid", 4.0, 0.5)]
@@ -39,7 +39,7 @@ def catalog_table(names: list[str]) -> None:
         for sw, sb in INITS.values():
             _, length, chi1, _, _ = fixed_point(maps, sw, sb)
             chis.append("diverges" if length == "diverges" else f"{chi1:.4g}")
-        eoc = propagation(name, 1.0, 0.0, depth=2).edge_of_chaos
+        eoc = edge_curve(maps)
         at = {c["sigma_b"]: c["sigma_w"] for c in eoc}
         cols = [f"{at[b]:.5g}" if at[b] is not None else "none" for b in (0.0, 0.2)]
         print(f"{name:24} {chis[0]:>11} {chis[1]:>10} {chis[2]:>10} {cols[0]:>12} {cols[1]:>11} "

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from actlab.analysis.maps import Maps, maps_of
-from actlab.analysis.propagation import SIGMA_B_GRID, recommend
+from actlab.analysis.propagation import edge_curve, recommend
 from actlab.core.activation import AbstractActivation
 from actlab.core.convert import as_activation
 from actlab.core.errors import ActlabInputError, ParameterTypeError
@@ -54,7 +54,7 @@ def _apply(layer_name: str, layer: nn.Module, act: AbstractActivation | None, si
     if spec not in cache:
         try:
             maps = Maps(act) if act.properties.learnable else maps_of(spec)  # learnt values are not in the spec
-            cache[spec] = recommend(maps, sigma_b, _curve(maps))
+            cache[spec] = recommend(maps, sigma_b, edge_curve(maps))
         except ActlabInputError as e:
             cache[spec] = f"not analysable ({e}): left as it is"
     point = cache[spec]
@@ -72,12 +72,6 @@ def _apply(layer_name: str, layer: nn.Module, act: AbstractActivation | None, si
 def _normal(like: Tensor, std: float, generator: torch.Generator | None) -> Tensor:
     """N(0, std²) of like's shape, drawn on the CPU (reproducible from `generator` on any device)."""
     return (torch.randn(like.shape, generator=generator, dtype=torch.float64) * std).to(like)
-
-
-def _curve(maps: Maps) -> list[dict[str, Any]]:
-    from actlab.analysis.fixed_points import edge_of_chaos
-
-    return [{"sigma_b": b, **(edge_of_chaos(maps, b) or {"sigma_w": None, "q_star": None})} for b in SIGMA_B_GRID]
 
 
 def _in_order(model: nn.Module) -> list[tuple[str, nn.Module, AbstractActivation | None]]:

@@ -89,8 +89,7 @@ def propagation(target: object, sigma_w: float = 1.0, sigma_b: float = 0.0, *, q
     if length in ("fixed point", "marginal") and q_star > 0:
         c_star, chi_c = correlation_fixed_point(maps, sigma_w, sigma_b, q_star, chi1)
         xi_c = _depth_scale(chi_c)
-    curve = [{"sigma_b": b, **(edge_of_chaos(maps, b, q0) or {"sigma_w": None, "q_star": None})}
-             for b in sigma_b_grid]
+    curve = edge_curve(maps, q0, sigma_b_grid)
     return Propagation(maps.name, sigma_w, sigma_b, q_star, length, slope, chi1, phase, c_star, chi_c,
                        _depth_scale(abs(slope)) if length == "fixed point" else math.inf, xi_c, curve,
                        recommend(maps, sigma_b, curve, q0), layers(maps, sigma_w, sigma_b, q0, c0, depth))
@@ -105,6 +104,11 @@ def fixed_point(maps: Maps, sigma_w: float, sigma_b: float, q0: float = 1.0) -> 
     slope = sigma_w**2 * float(m["D"][0]) if length == "fixed point" else float("nan")
     phase = "edge of chaos" if abs(chi1 - 1) <= EDGE_TOLERANCE else "ordered" if chi1 < 1 else "chaotic"
     return q_star, length, chi1, phase, slope
+
+
+def edge_curve(maps: Maps, q0: float = 1.0, sigma_b_grid: tuple[float, ...] = SIGMA_B_GRID) -> list[dict[str, Any]]:
+    """The edge of chaos at each σb of the grid: {'sigma_b', 'sigma_w', 'q_star'}, None where there is none."""
+    return [{"sigma_b": b, **(edge_of_chaos(maps, b, q0) or {"sigma_w": None, "q_star": None})} for b in sigma_b_grid]
 
 
 def recommend(maps: Maps, sigma_b: float, curve: list[dict[str, Any]], q0: float = 1.0) -> dict[str, Any] | None:

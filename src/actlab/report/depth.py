@@ -13,7 +13,7 @@ from typing import Any
 import actlab
 from actlab.analysis.deepnet import simulate
 from actlab.analysis.maps import maps_of
-from actlab.analysis.propagation import INITS, Propagation, fixed_point, propagation
+from actlab.analysis.propagation import INITS, edge_curve, fixed_point, propagation, recommend
 from actlab.analysis.propagation_plots import draw_layers
 from actlab.core.errors import ActlabInputError
 from actlab.report.figures import colours, finish_grid, plt
@@ -33,16 +33,17 @@ def section(store: str | Path) -> Section | None:
         acts = [a for a in s.distinct("activation") if _analysable(a)]
     if not acts:
         return None
-    base = {a: propagation(a, 1.0, 0.0, depth=2) for a in acts}  # edge-of-chaos curve and recommended point
-    rows = {a: _row(a, base[a].recommended) for a in acts}
+    curves = {a: edge_curve(maps_of(a)) for a in acts}
+    recs = {a: recommend(maps_of(a), 0.0, curves[a]) for a in acts}
+    rows = {a: _row(a, recs[a]) for a in acts}
     findings = _findings(rows)
     body = ("<p>Mean-field theory of a wide fully connected network at initialisation (Poole et al. 2016, "
             "Schoenholz et al. 2017): W ~ N(0, σw²/fan_in), b ~ N(0, σb²). χ₁ multiplies squared gradient norms "
             f"at every layer; below, the number of layers after which they have changed by 10^{FACTOR:g} "
             "(kept: they keep their size). PyTorch's default nn.Linear draws U(±1/√fan_in): σw = 1/√3, σb → 0 at "
             "width.</p>" + _table(rows) + "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>"
-            + _img(_curves(base), "Edge of chaos: the σw where χ₁ = 1 for each σb (missing: none there)")
-            + _measured(base))
+            + _img(_curve_figure(curves), "Edge of chaos: the σw where χ₁ = 1 for each σb (missing: none there)")
+            + _measured(recs))
     return Section("Depth: signal propagation at initialisation", findings, body)
 
 
@@ -112,12 +113,12 @@ def _findings(rows: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     return out
 
 
-def _curves(base: dict[str, Propagation]) -> str:
-    col = colours(list(base))
+def _curve_figure(curves: dict[str, list[dict[str, Any]]]) -> str:
+    col = colours(list(curves))
     fig, axes = plt.subplots(1, 1, figsize=(6.5, 4.2), squeeze=False)
     ax = axes[0][0]
-    for a, p in base.items():
-        pts = [(c["sigma_b"], c["sigma_w"]) for c in p.edge_of_chaos if c["sigma_w"] is not None]
+    for a, curve in curves.items():
+        pts = [(c["sigma_b"], c["sigma_w"]) for c in curve if c["sigma_w"] is not None]
         if pts:
             ax.plot(*zip(*pts), "-o", ms=2.5, color=col[a], label=a)
     ax.set(xlabel="σb", ylabel="σw on the edge of chaos", yscale="log")
@@ -125,12 +126,12 @@ def _curves(base: dict[str, Propagation]) -> str:
     return finish_grid(fig, axes, 1)
 
 
-def _measured(base: dict[str, Propagation]) -> str:
+def _measured(recs: dict[str, dict[str, Any] | None]) -> str:
     """Theory against random networks (width 1000, depth 50) at each chosen activation's edge of chaos."""
-    chosen = [a for a in base if actlab.create(a).properties.elementwise][:MEASURED]
+    chosen = [a for a in recs if actlab.create(a).properties.elementwise][:MEASURED]
     blocks = []
     for a in chosen:
-        rec = base[a].recommended
+        rec = recs[a]
         if rec is None:
             continue
         sw, sb = rec["sigma_w"], rec["sigma_b"]

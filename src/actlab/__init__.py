@@ -8,7 +8,7 @@
 
 import actlab.catalog  # noqa: E402,F401  (registers the catalog)
 from actlab._version import __version__
-from actlab.core.activation import AbstractActivation
+from actlab.core.activation import AbstractActivation, auto_fuse
 from actlab.core.check import check_activation
 from actlab.core.errors import ActlabInputError, ParameterError, ParameterTypeError, SpecError, UnknownNameError
 from actlab.core.properties import Kink, Properties
@@ -25,6 +25,7 @@ __all__ = [
     "SpecError",
     "UnknownNameError",
     "__version__",
+    "auto_fuse",
     "check_activation",
     "create",
     "get_class",

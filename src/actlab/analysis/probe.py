@@ -47,12 +47,13 @@ def probe(target: object) -> Probe:
     if isinstance(target, AbstractActivation):
         if not target.properties.elementwise:
             raise ParameterError(f"{target.spec} is not elementwise: the analyser measures elementwise activations")
-        act = copy.deepcopy(target).double().eval()  # stochastic units: their eval() expectation
+        # stochastic units: their eval() expectation; the exact path's values, limits at ±inf included
+        act = copy.deepcopy(target).double().eval()
         channels = max([getattr(act, n).numel() for n in act.param_names] + [1])
         if channels > 1:  # per-channel parameters: measure channel 0
-            return Probe(act.spec, _no_grad(_channel0(act, channels)), _channel0(act.derivative, channels),
+            return Probe(act.spec, _no_grad(_channel0(act.exact, channels)), _channel0(act.derivative, channels),
                          _channel0(copy.deepcopy(target).eval(), channels))
-        return Probe(act.spec, _no_grad(act), act.derivative, copy.deepcopy(target).eval())
+        return Probe(act.spec, _no_grad(act.exact), act.derivative, copy.deepcopy(target).eval())
     if isinstance(target, nn.Module):
         mod = copy.deepcopy(target).double().eval()
         return Probe(type(target).__name__, _no_grad(mod), _autograd(mod), copy.deepcopy(target).eval())

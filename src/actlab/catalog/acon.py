@@ -186,9 +186,9 @@ class MetaACON(AbstractActivation):
     def f(self, x: Tensor, p1: Tensor, p2: Tensor) -> Tensor:
         return acon_f(x, p1, p2, self.beta(x))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def exact(self, x: Tensor) -> Tensor:
         beta = self.beta(x)
-        return _Exact.apply(_AconMaths, {}, x, *self.param_views(x), beta)
+        return _Exact.apply(_AconMaths, {}, False, x, *self.param_views(x), beta)
 
     @torch.no_grad()
     def derivative(self, x: Tensor) -> Tensor:

@@ -38,6 +38,9 @@ class ELU(AbstractActivation):
             return F.selu(x)
         return torch.ops.aten.elu(x, self.alpha, self.scale, 1.0)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def df(self, x: Tensor) -> Tensor:
         neg = self.scale * self.alpha * torch.exp(x.clamp(max=0))
         return torch.where(x > 0, self.scale, neg).to(x.dtype)
@@ -68,6 +71,9 @@ class CELU(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return F.celu(x, self.alpha)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
 
     def df(self, x: Tensor) -> Tensor:
         return torch.where(x > 0, 1.0, torch.exp(x.clamp(max=0) / self.alpha)).to(x.dtype)

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from actlab.catalog._common import finite, finite_below
 from actlab.core import validate
-from actlab.core.activation import AbstractActivation
+from actlab.core.activation import AbstractActivation, finite_or_none
 from actlab.core.properties import INF, SWISH_MIN, Kink, Properties
 from actlab.core.registry import register
 
@@ -54,6 +54,9 @@ class GELU(AbstractActivation):
         y = F.gelu(x.clamp(min=-40.0), approximate=self.approximate)
         return torch.where(x == math.inf, x, y) if self.approximate == "none" else y
 
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return finite_or_none(F.gelu(x, approximate=self.approximate))
+
     def df(self, x: Tensor) -> Tensor:
         x = x.clamp(-40.0, 40.0)  # f' is exactly 0 / 1 beyond in every float format
         if self.approximate == "tanh":
@@ -87,6 +90,9 @@ class Swish(AbstractActivation):
         self.beta0 = validate.positive("swish", "beta", beta)
         n = validate.integer("swish", "num_parameters", num_parameters)
         self._make_param("beta", self.beta0, n, learnable=validate.boolean("swish", "learnable", learnable))
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return finite_or_none(F.silu(x)) if self.beta0 == 1.0 and not self._learnable() else None
 
     def f(self, x: Tensor, beta: Tensor) -> Tensor:
         if self.beta0 == 1.0 and not self._learnable():
@@ -147,6 +153,9 @@ class HardSwish(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return F.hardswish(x.clamp(min=-4.0))  # f = 0 for x ≤ −3: exact, and no −inf·0
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return finite_or_none(F.hardswish(x))  # torch's is nan at −inf (−inf·0)
 
     def df(self, x: Tensor) -> Tensor:
         x = x.clamp(-4.0, 4.0)

@@ -45,6 +45,9 @@ class Softmax(_AlongDim):
     def f(self, x: Tensor) -> Tensor:
         return torch.softmax(x, self.dim)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def vjp(self, x: Tensor, g: Tensor) -> Tensor:
         return _softmax_vjp(torch.softmax(x, self.dim), g, self.dim)
 
@@ -60,6 +63,9 @@ class LogSoftmax(_AlongDim):
     def f(self, x: Tensor) -> Tensor:
         return torch.log_softmax(x, self.dim)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def vjp(self, x: Tensor, g: Tensor) -> Tensor:
         return g - torch.softmax(x, self.dim) * g.sum(self.dim, keepdim=True)
 
@@ -74,6 +80,9 @@ class Softmin(_AlongDim):
 
     def f(self, x: Tensor) -> Tensor:
         return torch.softmax(-x, self.dim)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
 
     def vjp(self, x: Tensor, g: Tensor) -> Tensor:
         return -_softmax_vjp(torch.softmax(-x, self.dim), g, self.dim)
@@ -103,6 +112,9 @@ class GLU(AbstractActivation):
         super().__init__(dim=dim, gate=gate)
         self.dim = validate.integer("glu", "dim", dim, low=-(2**31))
         self.gate = create(validate.choice("glu", "gate", gate, ("sigmoid", "gelu", "gelu_tanh", "silu", "relu")))
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return F.glu(x, self.dim) if self.get_params()["gate"] == "sigmoid" else None
 
     def f(self, x: Tensor) -> Tensor:
         if self.get_params()["gate"] == "sigmoid":

@@ -17,6 +17,10 @@ class Identity(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         return x.clone()
 
+    def builtin(self, x: Tensor) -> Tensor:
+        """A view of x, as cheap as torch.nn.Identity (which returns x itself)."""
+        return x.view_as(x)
+
     def df(self, x: Tensor) -> Tensor:
         return torch.ones_like(x)
 

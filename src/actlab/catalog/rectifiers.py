@@ -52,6 +52,9 @@ class LeakyReLU(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope) if self.negative_slope else torch.relu(x)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def df(self, x: Tensor) -> Tensor:
         return pick(x > 0, 1.0, self.negative_slope, x)
 
@@ -78,6 +81,9 @@ class LeakyReLU6(AbstractActivation):
         self.negative_slope = validate.real("leaky_relu6", "negative_slope", negative_slope, low=0.0)
         self.cap = validate.positive("leaky_relu6", "cap", cap)
         self.cap_slope = validate.real("leaky_relu6", "cap_slope", cap_slope, low=0.0)
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return F.hardtanh(x, 0.0, self.cap) if self.negative_slope == 0 and self.cap_slope == 0 else None
 
     def f(self, x: Tensor) -> Tensor:
         a, c, b = self.negative_slope, self.cap, self.cap_slope
@@ -140,6 +146,10 @@ class PReLU(AbstractActivation):
     def f(self, x: Tensor, a: Tensor) -> Tensor:
         return torch.where(x > 0, x, a * x)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        (a,) = self.param_views(x)  # the channel check, with actlab's message
+        return F.prelu(x, a.reshape(-1))
+
     def df(self, x: Tensor, a: Tensor) -> Tensor:
         return torch.where(x > 0, torch.ones_like(a), a).to(x.dtype)
 
@@ -178,6 +188,10 @@ class RReLU(AbstractActivation):
     def f(self, x: Tensor, slope: Tensor | float = 0.0) -> Tensor:
         return torch.where(x >= 0, x, slope * x)
 
+    def builtin(self, x: Tensor) -> Tensor | None:
+        """eval(): leaky_relu with the mean slope; train() draws actlab's own noise (exact path)."""
+        return None if self.training else F.leaky_relu(x, (self.lower + self.upper) / 2)
+
     def df(self, x: Tensor, slope: Tensor | float = 0.0) -> Tensor:
         if isinstance(slope, float):
             return pick(x > 0, 1.0, slope, x)
@@ -204,6 +218,9 @@ class Threshold(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return F.threshold(x, self.threshold, self.value)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
 
     def df(self, x: Tensor) -> Tensor:
         return step(x, self.threshold)

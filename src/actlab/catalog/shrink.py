@@ -27,6 +27,9 @@ class SoftShrink(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         return F.softshrink(x, self.lambd)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def df(self, x: Tensor) -> Tensor:
         return _outside(x, self.lambd)
 
@@ -51,6 +54,9 @@ class HardShrink(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return F.hardshrink(x, self.lambd)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
 
     def df(self, x: Tensor) -> Tensor:
         return _outside(x, self.lambd)

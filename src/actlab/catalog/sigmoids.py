@@ -25,6 +25,9 @@ class Sigmoid(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         return torch.sigmoid(x)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def df(self, x: Tensor) -> Tensor:
         s = torch.sigmoid(x)
         return s * (1 - s)
@@ -43,6 +46,9 @@ class Tanh(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return torch.tanh(x)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
 
     def df(self, x: Tensor) -> Tensor:
         return 1 - torch.tanh(x).square()
@@ -110,6 +116,9 @@ class Softplus(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         return F.softplus(x, self.beta, self.threshold)
 
+    def builtin(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
     def df(self, x: Tensor) -> Tensor:
         bx = self.beta * x
         return torch.where(bx > self.threshold, 1.0, torch.sigmoid(bx)).to(x.dtype)
@@ -138,6 +147,10 @@ class HardSigmoid(AbstractActivation):
     def __init__(self, slope: float = 1.0 / 6) -> None:
         super().__init__(slope=slope)
         self.slope = validate.positive("hard_sigmoid", "slope", slope)
+
+    def builtin_backward(self, g: Tensor, x: Tensor) -> Tensor | None:
+        """torch's hardsigmoid_backward (f' = 0 at ±3, as documented); torch has no double backward for it."""
+        return torch.ops.aten.hardsigmoid_backward(g, x) if self.slope == 1.0 / 6 else None
 
     def f(self, x: Tensor) -> Tensor:
         if self.slope == 1.0 / 6:
@@ -175,6 +188,9 @@ class HardTanh(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         return F.hardtanh(x if self.slope == 1 else self.slope * x, self.min_val, self.max_val)
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        return F.hardtanh(x, self.min_val, self.max_val) if self.slope == 1 else None
 
     def df(self, x: Tensor) -> Tensor:
         lo, hi = self.min_val / self.slope, self.max_val / self.slope

@@ -8,11 +8,22 @@ The backward pass is itself made of differentiable torch ops on the saved tensor
 double backward works (the second derivative is autograd of the closed-form f').
 
 Non-elementwise activations (softmax, glu, ...) write `vjp(x, g)` instead of `df`.
+
+Entries that torch implements itself (relu, silu, gelu, softmax, ...) also write `builtin(x)`:
+the call of torch's own kernel, whose forward and backward are one pass each. `forward` takes
+it whenever it returns a tensor; the conformance suite proves that its derivative is the closed
+form everywhere, the documented value at every kink included, so the two paths differ only in
+cost (and in float rounding).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import os
+import shutil
 import types
+import warnings
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -41,18 +52,19 @@ class _Exact(torch.autograd.Function):
 
     `extra` holds non-tensor arguments fixed at forward time (a noise seed); `maths.expand`
     turns them into the keyword arguments of the maths (the noise itself), once in forward and
-    again in backward, so that only x and the parameters are saved.
+    again in backward, so that only x and the parameters are saved. `fused`: forward and the
+    first-order backward run as torch.compile'd kernels (see `fusing`).
     """
 
     @staticmethod
-    def forward(ctx: Any, maths: Any, extra: dict, x: Tensor, *params: Tensor) -> Tensor:
-        ctx.maths, ctx.extra = maths, extra
+    def forward(ctx: Any, maths: Any, extra: dict, fused: bool, x: Tensor, *params: Tensor) -> Tensor:
+        ctx.maths, ctx.extra, ctx.fused = maths, extra, fused
         ctx.save_for_backward(x, *params)
         xo, po = _opmath(x), tuple(_opmath(p) for p in params)
         kw = maths.expand(xo, extra)
-        if getattr(maths, "fused", False):
-            y = fused_kernel(maths, "f")(xo.detach(), *(p.detach() for p in po), **kw)
-        else:
+        y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw) if fused else None
+        ctx.fused = y is not None
+        if y is None:
             y = maths.f(xo, *po, **kw)
         return y.to(x.dtype)
 
@@ -60,16 +72,22 @@ class _Exact(torch.autograd.Function):
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         x, *params = ctx.saved_tensors
         maths = ctx.maths
-        need_x, need_p = ctx.needs_input_grad[2], tuple(ctx.needs_input_grad[3:])
+        need_x, need_p = ctx.needs_input_grad[3], tuple(ctx.needs_input_grad[4:])
         xo, po, go = _opmath(x), tuple(_opmath(p) for p in params), _opmath(g)
         kw = maths.expand(xo, ctx.extra)
-        # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused kernel may run.
-        if getattr(maths, "fused", False) and not torch.is_grad_enabled():
-            kernel = fused_kernel(maths, ("backward", need_x, need_p))
-            grads = kernel(go, xo.detach(), *(p.detach() for p in po), **kw)
-        else:
+        # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused
+        # kernel, or torch's own backward kernel, may run.
+        first_order = not torch.is_grad_enabled()
+        builtin = getattr(maths, "builtin_backward", None)
+        kernel = builtin(go, xo) if builtin is not None and first_order and need_x and not params else None
+        grads: tuple[Tensor | None, ...] | None = None
+        if kernel is not None:
+            grads = (kernel,)
+        elif ctx.fused and first_order:
+            grads = _compiled(maths, ("backward", need_x, need_p), go, xo.detach(), *(p.detach() for p in po), **kw)
+        if grads is None:
             grads = backward_terms(maths, go, xo, po, need_x, need_p, kw)
-        return (None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
+        return (None, None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
 
 
 def _opmath(t: Tensor) -> Tensor:
@@ -118,6 +136,78 @@ def fused_kernel(maths: Any, key: Any) -> Any:
     return cache[key]
 
 
+def _compiled(maths: Any, key: Any, *args: Tensor, **kw: Any) -> Any:
+    """The compiled kernel's result; None where the automatic rule chose it and compilation failed
+    (warned once; that activation stays eager). A failure after `fuse(True)` is raised."""
+    try:
+        return fused_kernel(maths, key)(*args, **kw)
+    except Exception as e:
+        if getattr(maths, "fused", None) is not None:
+            raise
+        _UNFUSABLE.add(maths)
+        warnings.warn(f"actlab: compiling {maths.spec} failed, it runs eager from now on ({type(e).__name__}: "
+                      f"{str(e)[:200]}); actlab.auto_fuse(False) turns automatic compilation off",
+                      RuntimeWarning, stacklevel=2)
+        return None
+
+
+class Fusion:
+    """When the exact path of an entry without a torch kernel compiles itself (`auto_fuse`)."""
+
+    enabled = os.environ.get("ACTLAB_AUTO_FUSE", "1") != "0"
+    min_numel = 2**17
+    """Below this many elements eager is as fast: the work per call is too small to matter."""
+
+
+class auto_fuse:  # noqa: N801 - used like torch.set_grad_enabled: a call, or a `with` block
+    """Automatic fusion of the exact path on or off: `actlab.auto_fuse(False)` for the process (or
+    ACTLAB_AUTO_FUSE=0 in the environment), `with actlab.auto_fuse(False):` for a block.
+
+    On (the default), an activation without a torch kernel (snake, acon_c, learnable swish, ...)
+    whose input has at least `min_numel` elements runs forward and backward as torch.compile'd
+    kernels, where torch can compile for the device (CPU: a C++ compiler on PATH; CUDA: triton)
+    and not inside a user's torch.compile (which fuses the closed forms itself). The first such
+    call per activation object and dtype compiles (seconds); a failed compilation warns once and
+    that activation stays eager. `act.fuse(True / False)` overrides the rule per activation.
+    """
+
+    def __init__(self, enabled: bool = True, *, min_numel: int | None = None) -> None:
+        self._before = (Fusion.enabled, Fusion.min_numel)
+        Fusion.enabled = bool(enabled)
+        if min_numel is not None:
+            Fusion.min_numel = int(min_numel)
+
+    def __enter__(self) -> auto_fuse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Fusion.enabled, Fusion.min_numel = self._before
+
+
+@functools.cache
+def can_compile(device_type: str) -> bool:
+    """Whether torch.compile (inductor) can build kernels for this device type here."""
+    if device_type == "cpu":
+        return any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "g++", "c++", "clang++"))
+    if device_type == "cuda":
+        from torch.utils._triton import has_triton
+
+        return bool(has_triton())
+    return False
+
+
+_UNFUSABLE: weakref.WeakSet = weakref.WeakSet()
+"""Activations whose compilation failed once: they stay eager (the rule is automatic, the error is not the user's)."""
+
+
+def fusing(act: Any, x: Tensor) -> bool:
+    """Whether this call of the exact path runs compiled kernels: `act.fused` if set, else the automatic rule."""
+    if act.fused is not None:
+        return bool(act.fused)
+    return (Fusion.enabled and x.numel() >= Fusion.min_numel and x.dtype.is_floating_point
+            and act not in _UNFUSABLE and not torch.compiler.is_compiling() and can_compile(x.device.type))
+
+
 class AbstractActivation(nn.Module, ABC):
     """Base of every actlab activation.
 
@@ -133,8 +223,9 @@ class AbstractActivation(nn.Module, ABC):
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
     has_vjp: ClassVar[bool] = False
-    fused: bool = False
-    """Run forward and backward as torch.compile'd fused kernels (see `fuse`)."""
+    fused: bool | None = None
+    """True / False: always / never run the exact path as torch.compile'd kernels (see `fuse`);
+    None: decided per call by the automatic rule (`auto_fuse`)."""
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -170,16 +261,41 @@ class AbstractActivation(nn.Module, ABC):
     def properties(self) -> Properties:
         """Declared properties for the constructor's arguments."""
 
+    def builtin(self, x: Tensor) -> Tensor | None:
+        """f(x) through torch's own forward and backward kernels, or None where torch has none
+        for this configuration (then `forward` takes the exact path).
+
+        An override must return exactly f, with a backward equal to the closed-form f' at every
+        point and kink; `check_activation` verifies both through `forward`."""
+        return None
+
+    def builtin_backward(self, g: Tensor, x: Tensor) -> Tensor | None:
+        """g·f'(x) by torch's own backward kernel for the exact path's first-order backward, or None.
+
+        For entries whose torch kernel has no double backward (hardsigmoid): forward and first
+        backward run on torch's kernels, double backward on the closed forms."""
+        return None
+
     # --- the public surface -----------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
-        return _Exact.apply(self, self._extra(x), x, *self.param_views(x))
+        if self.fused is not True:
+            y = self.builtin(x)
+            if y is not None:
+                return y
+        return self.exact(x)
 
-    def fuse(self, enabled: bool = True) -> AbstractActivation:
-        """Compile forward and backward into fused kernels with torch.compile (inductor).
+    def exact(self, x: Tensor) -> Tensor:
+        """f(x) on the exact path (closed-form backward), even where a built-in kernel exists."""
+        return _Exact.apply(self, self._extra(x), fusing(self, x), x, *self.param_views(x))
+
+    def fuse(self, enabled: bool | None = True) -> AbstractActivation:
+        """Compile forward and backward into fused kernels with torch.compile (inductor): True
+        always, False never, None by the automatic rule (`auto_fuse`, the default).
 
         Costs seconds of compilation on the first call per dtype; then forward + backward run
         at about the cost of torch's own fused activations. Double backward keeps the eager
-        closed forms. Returns self.
+        closed forms. Entries with a torch kernel (`builtin`) run on it unless fused is True.
+        Returns self.
         """
         self.fused = enabled
         return self
@@ -238,6 +354,21 @@ class AbstractActivation(nn.Module, ABC):
 
     def _learnable(self) -> tuple[str, ...]:
         return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))
+
+
+def finite_or_none(y: Tensor) -> Tensor | None:
+    """y if none of its values is nan or +inf, else None.
+
+    For built-in kernels that are nan where actlab's f or f' has a finite limit (torch's
+    silu(−inf), gelu(+inf), silu'(+inf)): one max over y (about 5 % of silu's forward +
+    backward on CPU) decides, and an input holding an infinity or a nan takes the exact path.
+    Inside torch.compile the exact path is always taken (no data-dependent branch to trace).
+    """
+    if torch.compiler.is_compiling():
+        return None
+    if y.numel() == 0:
+        return y
+    return y if math.isfinite(y.detach().amax()) else None
 
 
 def _shared(x: Tensor, params: tuple[Tensor, ...]) -> set[int]:

@@ -111,15 +111,17 @@ def _check_param_grads(act: AbstractActivation, x: Tensor, params: list[torch.nn
 
 
 def _check_kinks(act: AbstractActivation) -> None:
+    """derivative() and the backward of forward (a built-in kernel where there is one) at each kink."""
     act = act.eval()
     for k in act.properties.kinks:
         c = _channels(act)
-        at = torch.full((1, c) if c > 1 else (1,), k.at, dtype=torch.float64)
-        got = act.derivative(at).flatten()
-        want = torch.full_like(got, k.derivative)
-        assert torch.allclose(got, want, atol=1e-12, rtol=1e-9), (
-            f"{act.spec}: derivative at the kink {k.at} is {got.tolist()}, documented {k.derivative}"
-        )
+        at = torch.full((1, c) if c > 1 else (1,), k.at, dtype=torch.float64, requires_grad=True)
+        (backward,) = torch.autograd.grad(act(at).sum(), at)
+        for what, got in (("derivative()", act.derivative(at.detach())), ("backward", backward)):
+            want = torch.full_like(got, k.derivative)
+            assert torch.allclose(got, want, atol=1e-12, rtol=1e-9), (
+                f"{act.spec}: {what} at the kink {k.at} is {got.flatten().tolist()}, documented {k.derivative}"
+            )
 
 
 def _close(a: Tensor, b: Tensor, atol: float, rtol: float, what: str) -> None:

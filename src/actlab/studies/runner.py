@@ -38,10 +38,16 @@ class RunSummary:
 
 
 def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
-    """Run one batch of any study (what a worker does)."""
+    """Run one batch of any study (what a worker does).
+
+    Activations run eager, never compiled automatically (`auto_fuse`): a stored result must not
+    depend on whether the machine has a C++ compiler (fused kernels round differently), and a
+    worker must not stall for seconds compiling."""
+    from actlab.core.activation import auto_fuse
     from actlab.studies.registry import study
 
-    return study(batch.study).run_batch(batch, device)
+    with auto_fuse(False):
+        return study(batch.study).run_batch(batch, device)
 
 
 def pending(batches: list[Batch], store: Store) -> list[Batch]:

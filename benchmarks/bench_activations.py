@@ -18,8 +18,8 @@ minibatches of 256, Adam; median step time over rounds that alternate the models
 load falls on all alike. Ratios: an actlab model over the same model with the torch.nn module
 (target ≤ 1.2), and every custom entry over the gelu model (target ≤ 1.5).
 
-    python benchmarks/bench_activations.py [--size-log2 22] [--repeat 9] [--threads N] [--only snake,silu]
-                                           [--no-compile] [--no-step] [--step-only]
+    python benchmarks/bench_activations.py [--size-log2 22] [--repeat 9] [--threads N] [--device cuda]
+                                           [--only snake,silu] [--no-compile] [--no-step] [--step-only]
 """
 
 from __future__ import annotations
@@ -42,22 +42,35 @@ from actlab.core.activation import Fusion, fusing
 from actlab.core.registry import entry_of
 
 
-def fwd_bwd(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, repeat: int) -> float:
+def sync(x: torch.Tensor) -> None:
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def fwd_bwd(fns: list[Callable[[torch.Tensor], torch.Tensor]], x: torch.Tensor, repeat: int) -> list[float]:
+    """Median seconds of forward + backward of each fn, the fns taking turns (so drifting background
+    load falls on all alike)."""
     g = torch.ones_like(x)
-    for _ in range(3):
-        fn(x).backward(g)
-    times = []
+    for fn in fns:
+        for _ in range(3):
+            fn(x).backward(g)
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        x.grad = None
-        t = time.perf_counter()
-        fn(x).backward(g)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for fn, ts in zip(fns, times):
+            x.grad = None
+            sync(x)
+            t = time.perf_counter()
+            fn(x).backward(g)
+            sync(x)
+            ts.append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
 
 
 def first_call(act: nn.Module, x: torch.Tensor) -> float:
+    sync(x)
     t = time.perf_counter()
     act(x).backward(torch.ones_like(x))
+    sync(x)
     return time.perf_counter() - t
 
 
@@ -91,17 +104,18 @@ def path_of(act: actlab.AbstractActivation, x: torch.Tensor) -> str:
 
 def catalog_table(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
-    x = (torch.randn(2**args.size_log2) * 3).requires_grad_(True)
-    base = fwd_bwd(F.gelu, x, args.repeat)
+    x = (torch.randn(2**args.size_log2, device=args.device) * 3).requires_grad_(True)
+    (base,) = fwd_bwd([F.gelu], x, args.repeat)
     every = [n for n in actlab.names() if actlab.create(n).properties.elementwise]
     specs = args.only.split(",") if args.only else every
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, n = 2^{args.size_log2}; "
+    where = torch.cuda.get_device_name() if x.device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {where}, n = 2^{args.size_log2}; "
           f"F.gelu forward+backward = {base * 1e3:.2f} ms; automatic fusion from {Fusion.min_numel} elements")
     print(f"{'activation':32s} {'path':>5s} {'/torch':>6s} {'default':>7s} {'eager':>6s} "
           f"{'compile s':>10s} {'saved':>5s}")
     for spec in specs:
         for mode in ("train", "eval") if actlab.create(spec).properties.stochastic else ("train",):
-            act = actlab.create(spec).train(mode == "train")
+            act = actlab.create(spec).to(args.device).train(mode == "train")
             path = path_of(act, x)
             compile_s = "-"
             if path == "fused":
@@ -110,18 +124,17 @@ def catalog_table(args: argparse.Namespace) -> None:
                     path = "eager"
                 else:
                     first = first_call(act, x)
-                    second = first_call(actlab.create(spec).train(mode == "train"), x)
+                    second = first_call(actlab.create(spec).to(args.device).train(mode == "train"), x)
                     compile_s = f"{first:.1f}/{second:.1f}"
-            t_default = fwd_bwd(act, x, args.repeat)
-            with actlab.auto_fuse(False):
-                t_eager = fwd_bwd(copy.deepcopy(act).fuse(None), x, args.repeat)
+            eager = copy.deepcopy(act).fuse(False)
             ref = torch_module(act)
-            vs_torch = math.nan
             if ref is not None:
-                ref.train(mode == "train")
-                vs_torch = t_default / fwd_bwd(ref, x, args.repeat)
+                ref.to(args.device).train(mode == "train")
+            t_gelu, t_default, t_eager, *t_ref = fwd_bwd([F.gelu, act, eager, *([ref] if ref else [])], x,
+                                                         args.repeat)
+            vs_torch = t_default / t_ref[0] if t_ref else math.nan
             label = f"{spec} [{mode}]" if act.properties.stochastic else spec
-            print(f"{label:32s} {path:>5s} {vs_torch:6.2f} {t_default / base:7.2f} {t_eager / base:6.2f} "
+            print(f"{label:32s} {path:>5s} {vs_torch:6.2f} {t_default / t_gelu:7.2f} {t_eager / t_gelu:6.2f} "
                   f"{compile_s:>10s} {saved_ratio(act, x):5.2f}", flush=True)
 
 
@@ -193,6 +206,7 @@ def main() -> None:
     ap.add_argument("--size-log2", type=int, default=22)
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
+    ap.add_argument("--device", default="cpu", help="the catalog table's device (the training step runs on the CPU)")
     ap.add_argument("--only", default="", help="comma-separated specs (default: every elementwise entry)")
     ap.add_argument("--no-compile", action="store_true", help="never compile (the fused column is skipped)")
     ap.add_argument("--no-step", action="store_true", help="skip the training-step table")

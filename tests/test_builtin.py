@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import actlab
+from actlab.core.activation import _FUSED as fused_cache
 from conftest import ALL_SPECS
 
 # Every entry of the catalog that torch.nn has, by the kernel that runs its forward and backward.
@@ -60,10 +61,14 @@ def test_rrelu_eval_and_hard_sigmoid_use_torch_kernels() -> None:
     x = torch.randn(4, 2, 6, requires_grad=True)
     assert type(actlab.create("rrelu").eval()(x).grad_fn).__name__ == "LeakyReluBackward0"
     assert actlab.create("rrelu").train().builtin(x) is None, "train() draws actlab's own noise"
-    # hardsigmoid: torch's forward and backward kernels under the exact path (torch has no double backward)
+    # hardsigmoid: torch's forward and backward kernels under the exact path (torch has no double
+    # backward), not compiled even where the automatic rule would compile the exact path
     act = actlab.create("hard_sigmoid")
-    (g,) = torch.autograd.grad(act(x).sum(), x)
+    with actlab.auto_fuse(True, min_numel=1):
+        y = act(x)
+    (g,) = torch.autograd.grad(y.sum(), x)
     assert torch.equal(g, torch.ops.aten.hardsigmoid_backward(torch.ones_like(x), x.detach()))
+    assert torch.equal(y, torch.nn.functional.hardsigmoid(x)) and not fused_cache.get(act)
 
 
 def test_configurations_torch_lacks_take_the_exact_path() -> None:
@@ -99,13 +104,19 @@ def test_builtin_equals_exact_path(spec: str) -> None:
         assert torch.allclose(a, b, atol=1e-12, rtol=1e-11), f"{spec}: {what} max diff {(a - b).abs().max()}"
 
 
-@pytest.mark.parametrize("spec", ["silu", "gelu", "gelu_tanh", "mish", "hard_swish"])
-def test_infinite_inputs_take_the_exact_path(spec: str) -> None:
-    """torch's kernels are nan at ±inf where the limits are finite; forward gives the limits."""
-    act = actlab.create(spec)
+@pytest.mark.parametrize("spec", ["silu", "gelu", "gelu_tanh", "hard_swish"])
+def test_at_infinity_forward_is_torchs_and_the_exact_path_has_the_limits(spec: str) -> None:
+    """torch's kernels are nan at ±inf where the limits are finite (silu(−inf) = −inf·0); forward keeps
+    torch.nn's values, the exact path and derivative() give the limits."""
+    act, ref = actlab.create(spec), torch.nn.GELU("tanh") if spec == "gelu_tanh" else _torch_module(spec)
     x = torch.tensor([-math.inf, -1.0, 2.0, math.inf], requires_grad=True)
-    y = act(x)
+    assert torch.equal(act(x).isnan(), ref(x).isnan())
+    y = act.exact(x)
     (g,) = torch.autograd.grad(y.sum(), x)
-    assert y[0] == 0 and y[3] == math.inf and torch.allclose(y[1:3], act.exact(x.detach()[1:3]))
-    assert g[0] == 0 and g[3] == 1
+    assert y[0] == 0 and y[3] == math.inf and torch.allclose(y[1:3], act(x.detach()[1:3]))
+    assert g[0] == 0 and g[3] == 1 and torch.equal(act.derivative(x.detach()), g)
     assert torch.isnan(act(torch.tensor([math.nan, 1.0]))[0]), "nan propagates"
+
+
+def _torch_module(spec: str) -> torch.nn.Module:
+    return {"silu": torch.nn.SiLU(), "gelu": torch.nn.GELU(), "hard_swish": torch.nn.Hardswish()}[spec]

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from actlab.catalog._common import finite, finite_below
 from actlab.core import validate
-from actlab.core.activation import AbstractActivation, finite_or_none
+from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, SWISH_MIN, Kink, Properties
 from actlab.core.registry import register
 
@@ -55,7 +55,7 @@ class GELU(AbstractActivation):
         return torch.where(x == math.inf, x, y) if self.approximate == "none" else y
 
     def builtin(self, x: Tensor) -> Tensor | None:
-        return finite_or_none(F.gelu(x, approximate=self.approximate))
+        return F.gelu(x, approximate=self.approximate)
 
     def df(self, x: Tensor) -> Tensor:
         x = x.clamp(-40.0, 40.0)  # f' is exactly 0 / 1 beyond in every float format
@@ -92,7 +92,7 @@ class Swish(AbstractActivation):
         self._make_param("beta", self.beta0, n, learnable=validate.boolean("swish", "learnable", learnable))
 
     def builtin(self, x: Tensor) -> Tensor | None:
-        return finite_or_none(F.silu(x)) if self.beta0 == 1.0 and not self._learnable() else None
+        return F.silu(x) if self.beta0 == 1.0 and not self._learnable() else None
 
     def f(self, x: Tensor, beta: Tensor) -> Tensor:
         if self.beta0 == 1.0 and not self._learnable():
@@ -155,7 +155,7 @@ class HardSwish(AbstractActivation):
         return F.hardswish(x.clamp(min=-4.0))  # f = 0 for x ≤ −3: exact, and no −inf·0
 
     def builtin(self, x: Tensor) -> Tensor | None:
-        return finite_or_none(F.hardswish(x))  # torch's is nan at −inf (−inf·0)
+        return F.hardswish(x)
 
     def df(self, x: Tensor) -> Tensor:
         x = x.clamp(-4.0, 4.0)

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from actlab.catalog._common import finite
 from actlab.core import validate
-from actlab.core.activation import AbstractActivation
+from actlab.core.activation import AbstractActivation, _Exact
 from actlab.core.properties import INF, Kink, Properties
 from actlab.core.registry import register
 
@@ -147,6 +147,10 @@ class HardSigmoid(AbstractActivation):
     def __init__(self, slope: float = 1.0 / 6) -> None:
         super().__init__(slope=slope)
         self.slope = validate.positive("hard_sigmoid", "slope", slope)
+
+    def builtin(self, x: Tensor) -> Tensor | None:
+        """The exact path on torch's hardsigmoid kernels (f and `builtin_backward`), never compiled."""
+        return _Exact.apply(self, {}, False, x) if self.slope == 1.0 / 6 else None
 
     def builtin_backward(self, g: Tensor, x: Tensor) -> Tensor | None:
         """torch's hardsigmoid_backward (f' = 0 at ±3, as documented); torch has no double backward for it."""

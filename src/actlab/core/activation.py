@@ -12,14 +12,14 @@ Non-elementwise activations (softmax, glu, ...) write `vjp(x, g)` instead of `df
 Entries that torch implements itself (relu, silu, gelu, softmax, ...) also write `builtin(x)`:
 the call of torch's own kernel, whose forward and backward are one pass each. `forward` takes
 it whenever it returns a tensor; the conformance suite proves that its derivative is the closed
-form everywhere, the documented value at every kink included, so the two paths differ only in
-cost (and in float rounding).
+form everywhere, the documented value at every kink included, so on finite inputs the two paths
+differ only in cost and float rounding. At ±inf forward gives torch's values (silu(−inf) and
+gelu(±inf) are nan, as with torch.nn); `exact(x)` and `derivative(x)` give the limits.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import os
 import shutil
 import types
@@ -354,21 +354,6 @@ class AbstractActivation(nn.Module, ABC):
 
     def _learnable(self) -> tuple[str, ...]:
         return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))
-
-
-def finite_or_none(y: Tensor) -> Tensor | None:
-    """y if none of its values is nan or +inf, else None.
-
-    For built-in kernels that are nan where actlab's f or f' has a finite limit (torch's
-    silu(−inf), gelu(+inf), silu'(+inf)): one max over y (about 5 % of silu's forward +
-    backward on CPU) decides, and an input holding an infinity or a nan takes the exact path.
-    Inside torch.compile the exact path is always taken (no data-dependent branch to trace).
-    """
-    if torch.compiler.is_compiling():
-        return None
-    if y.numel() == 0:
-        return y
-    return y if math.isfinite(y.detach().amax()) else None
 
 
 def _shared(x: Tensor, params: tuple[Tensor, ...]) -> set[int]:

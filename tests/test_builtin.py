@@ -18,10 +18,11 @@ from actlab.core.activation import _FUSED as fused_cache
 from conftest import ALL_SPECS
 
 # Every entry of the catalog that torch.nn has, by the kernel that runs its forward and backward.
-# log_sigmoid, softsign, tanh_shrink and mish stay on the exact path: torch's log_sigmoid saves a
-# second tensor for backward, torch's softsign and tanhshrink are compositions of several ops and
-# its mish kernel is no faster than the closed forms, and its double backward is nan at ±1e4
-# (benchmarks/bench_activations.py prints the ratios).
+# softsign, tanh_shrink and mish stay on the exact path: torch's softsign and tanhshrink are
+# compositions of several ops, its mish kernel is slower than the closed forms and its double
+# backward is nan at ±1e4. hard_sigmoid and log_sigmoid run the exact path on torch's kernels
+# (torch has no double backward for hardsigmoid; its log_sigmoid saves a second tensor).
+# benchmarks/bench_activations.py prints the ratios.
 TORCH_KERNELS = {
     "relu": "ReluBackward0", "leaky_relu": "LeakyReluBackward0", "relu6": "HardtanhBackward0",
     "prelu": "PreluKernelBackward0", "threshold": "ThresholdBackward0", "elu": "EluBackward0",
@@ -57,7 +58,7 @@ def test_torch_equivalents_run_on_torch_kernels(name: str, node: str) -> None:
     assert type(act(x).grad_fn).__name__ == node
 
 
-def test_rrelu_eval_and_hard_sigmoid_use_torch_kernels() -> None:
+def test_rrelu_eval_hard_sigmoid_and_log_sigmoid_use_torch_kernels() -> None:
     x = torch.randn(4, 2, 6, requires_grad=True)
     assert type(actlab.create("rrelu").eval()(x).grad_fn).__name__ == "LeakyReluBackward0"
     assert actlab.create("rrelu").train().builtin(x) is None, "train() draws actlab's own noise"
@@ -69,12 +70,18 @@ def test_rrelu_eval_and_hard_sigmoid_use_torch_kernels() -> None:
     (g,) = torch.autograd.grad(y.sum(), x)
     assert torch.equal(g, torch.ops.aten.hardsigmoid_backward(torch.ones_like(x), x.detach()))
     assert torch.equal(y, torch.nn.functional.hardsigmoid(x)) and not fused_cache.get(act)
+    act = actlab.create("log_sigmoid")  # log σ(x) = softplus with β = −1: torch's two kernels, x saved alone
+    with actlab.auto_fuse(True, min_numel=1):
+        y = act(x)
+    (g,) = torch.autograd.grad(y.sum(), x)
+    assert torch.allclose(y, torch.nn.functional.logsigmoid(x), atol=1e-6) and not fused_cache.get(act)
+    assert torch.allclose(g, torch.sigmoid(-x), atol=1e-6)
 
 
 def test_configurations_torch_lacks_take_the_exact_path() -> None:
     x = torch.randn(4, 2, 6)
     for spec in ("mish", "swish(beta=2.0)", "swish(learnable=True)", "quick_gelu", "hard_tanh(slope=2.0)",
-                 "leaky_relu6", "hard_sigmoid_gulcehre", "geglu", "log_sigmoid", "softsign", "tanh_shrink", "snake"):
+                 "leaky_relu6", "hard_sigmoid_gulcehre", "geglu", "softsign", "tanh_shrink", "snake"):
         assert actlab.create(spec).builtin(x) is None, spec
 
 

@@ -17,6 +17,37 @@ def finite(x: Tensor) -> Tensor:
     return x.clamp(-big, big)
 
 
+def finite_(t: Tensor) -> Tensor:
+    """`finite` in place, for a temporary the caller made."""
+    big = torch.finfo(t.dtype).max
+    return t.clamp_(-big, big)
+
+
+def scratch(t: Tensor) -> Tensor:
+    """t, to be overwritten by in-place ops: itself where autograd records nothing (forward, a
+    first-order backward), else a copy, since a recorded op may have saved t for its own backward
+    (double backward, the composite path).
+
+    On CPU an op that writes into a fresh tensor costs up to twice one that overwrites its input
+    (the new memory is read into the cache, or page-faulted in, before it is written)."""
+    return t.clone() if torch.is_grad_enabled() else t
+
+
+def silu_slope(z: Tensor) -> Tensor:
+    """silu'(z) = σ(z)·(1 + z·(1 − σ(z))): torch's silu_backward kernel (one pass), or the formula
+    where autograd records (double backward), since that kernel has no derivative."""
+    if torch.is_grad_enabled():
+        s = torch.sigmoid(z)
+        return s * (1 + z * (1 - s))
+    return torch.ops.aten.silu_backward(z.new_ones(()), z)
+
+
+def sigmoid_slope_(z: Tensor) -> Tensor:
+    """σ'(z) = σ(z)·(1 − σ(z)) in z's storage (z: a temporary the caller made)."""
+    s = z.sigmoid_()
+    return scratch(s).addcmul_(s, s, value=-1.0)
+
+
 def step(x: Tensor, at: float = 0.0) -> Tensor:
     """1 where x > at, else 0, in x's dtype."""
     return (x > at).to(x.dtype)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from actlab.catalog._common import finite
+from actlab.catalog._common import finite, finite_, scratch, sigmoid_slope_, silu_slope
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation, _Exact
 from actlab.core.errors import ParameterError
@@ -69,21 +69,21 @@ def acon_properties(p1: float, p2: float, beta: float, learnable: tuple[str, ...
 
 
 def acon_f(x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> Tensor:
-    """ACON-C; ±inf inputs are taken as ±(largest float), so the output there is finite, never nan."""
+    """ACON-C as x·(p2 + d·σ(β·d·x)); ±inf inputs are taken as ±(largest float), so the output there is never nan."""
+    d = p1 - p2
     x = finite(x)
-    dx = finite((p1 - p2) * x)
-    return dx * torch.sigmoid(beta * dx) + p2 * x
+    return scratch((x * (beta * d)).sigmoid_()).mul_(d).add_(p2).mul_(x)
 
 
 def acon_grads(x: Tensor, p1: Tensor, p2: Tensor, beta: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(f', ∂f/∂p1, ∂f/∂p2, ∂f/∂β) of ACON-C."""
-    x = finite(x)
-    dx = (p1 - p2) * x
-    z = finite(beta * dx)
-    s = torch.sigmoid(z)
-    s1 = s * (1 - s)
-    g = s + z * s1
-    return p2 + (p1 - p2) * g, x * g, x * (1 - g), dx * dx * s1
+    """(f', ∂f/∂p1, ∂f/∂p2, ∂f/∂β) of ACON-C; G = σ(z)(1 + z(1 − σ(z))) is torch's silu_backward kernel."""
+    d = p1 - p2
+    z = finite_(x * (beta * d))
+    gate = silu_slope(z)
+    dp1 = x * gate
+    dp2 = torch.sub(x, dp1)
+    dbeta = sigmoid_slope_(scratch(z)).mul_(x).mul_(x).mul_(d * d)  # (dx)²·σ(z)(1 − σ(z))
+    return scratch(gate).mul_(d).add_(p2), dp1, dp2, dbeta
 
 
 @register("acon_a", learn_p1=False, learn_p2=False, p1=1.0, p2=0.0)

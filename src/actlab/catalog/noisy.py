@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from actlab.catalog._common import finite
+from actlab.catalog._common import finite, finite_, scratch
 from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties, Saturation
@@ -76,12 +76,13 @@ class NoisyHard(AbstractActivation):
     def _h(self, z: Tensor) -> Tensor:
         return torch.clamp(self.slope * z + self.offset, self.lo, self.hi)
 
-    def _dh(self, z: Tensor) -> Tensor:
+    def _dh(self, z: Tensor, scale: float = 1.0) -> Tensor:
+        """scale·h'(z): scale·slope strictly between the thresholds, else 0 (torch's hardtanh_backward kernel)."""
         t0, t1 = (self.lo - self.offset) / self.slope, (self.hi - self.offset) / self.slope
-        return self.slope * ((z > t0) & (z < t1)).to(z.dtype)
+        return torch.ops.aten.hardtanh_backward(z.new_full((), scale * self.slope), z, t0, t1)
 
     def _sigma(self, x: Tensor, p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(σ, ∂σ/∂x, ∂σ/∂p) of the current mode."""
+        """(σ, ∂σ/∂x, ∂σ/∂p) of the input modes."""
         delta = self._h(x) - (self.slope * x + self.offset)
         ddelta = self._dh(x) - self.slope
         if self.mode == "input_learned":
@@ -93,14 +94,55 @@ class NoisyHard(AbstractActivation):
         return self.c * (s - 0.5).square(), k * p * ddelta, k * delta
 
     def _direction(self, x: Tensor) -> Tensor | float:
-        """Output mode: d(x) = −sgn(x)·sgn(1 − α) (0 when α = 1). Input modes: 1 for normal noise;
-        for half-normal noise sgn(δ), which points from the saturated part toward the linear one
-        and is 0 where the unit does not saturate."""
-        if self.mode == "output":
-            return -torch.sign(x) * float((1 - self.alpha > 0) - (1 - self.alpha < 0))
+        """Input modes: 1 for normal noise; for half-normal noise sgn(δ), which points from the
+        saturated part toward the linear one and is 0 where the unit does not saturate."""
         if self.noise == "normal":
             return 1.0
         return torch.sign(self._h(x) - (self.slope * x + self.offset))
+
+    # --- output mode -----------------------------------------------------------------
+    # Both shapes are symmetric (t0 = −t, t1 = t), so h = slope·clip(x, −t, t) + offset and
+    # δ = h − u = −slope·softshrink(x, t): one torch kernel each. d(x)·σ = k·sgn(x)·r², with
+    # r = σ(p·δ) − 1/2 and k = −sgn(1 − α)·c.
+    def _threshold(self) -> float:
+        """t: h saturates for |x| ≥ t."""
+        return (self.hi - self.offset) / self.slope
+
+    def _k(self) -> float:
+        """k = −sgn(1 − α)·c, so that d(x)·σ = k·sgn(x)·r²."""
+        return float((1 - self.alpha < 0) - (1 - self.alpha > 0)) * self.c
+
+    def _output(self, x: Tensor, p: Tensor, eps: Tensor | float) -> Tensor:
+        """α·h + (1 − α)·u + k·sgn(x)·r²·ε; α·h + (1 − α)·u = slope·(α·clip(x) + (1 − α)·x) + offset is
+        ±inf at x = ±inf (the noise term stays bounded) and has no 0·inf when α = 1."""
+        t, a, k = self._threshold(), self.alpha, self._k()
+        y = x.clamp(-t, t).mul_(a * self.slope)
+        if a != 1:
+            y.add_(x, alpha=(1 - a) * self.slope)
+        if self.offset:
+            y.add_(self.offset)
+        if _quiet(eps) or k == 0:
+            return y
+        ss = finite_(F.softshrink(x, t))  # −δ/slope, finite so that p = 0 gives δ·p = 0 at x = ±inf
+        r = scratch(ss.mul_(-self.slope * p).sigmoid_()).sub_(0.5)
+        noisy = r.square_().copysign_(x)  # sgn(x)·r²
+        return y.addcmul_(noisy, eps, value=k) if isinstance(eps, Tensor) else y.add_(noisy, alpha=k * eps)
+
+    def _output_grads(self, x: Tensor, p: Tensor, eps: Tensor | float) -> tuple[Tensor, Tensor]:
+        """∂f/∂x = (1 − α)·slope + α·h' + κ·ε·p·Q, ∂f/∂p = κ·ε·Q·softshrink(x, t), κ = −2k·slope.
+
+        Q = sgn(x)·r·σ'(p·δ) = ψ(−slope·p·|softshrink(x, t)|) with ψ(w) = (σ(w) − 1/2)·σ'(w) odd; δ' = −slope
+        wherever r ≠ 0 (the unit saturates there, h' = 0)."""
+        t, k = self._threshold(), self._k()
+        dx = self._dh(x, self.alpha).add_((1 - self.alpha) * self.slope)
+        if _quiet(eps) or k == 0:
+            return dx, 0 * p  # ∂f/∂p = 0, kept on p so double backward sees it
+        ss = finite_(F.softshrink(x, t))
+        s = ss.abs().mul_(-self.slope * p).sigmoid_()
+        q = torch.ops.aten.sigmoid_backward(eps if isinstance(eps, Tensor) else x.new_full((), eps), s)
+        q.mul_(scratch(s).sub_(0.5))  # ε·Q
+        kappa = -2 * k * self.slope
+        return dx.addcmul_(q, kappa * p), scratch(ss).mul_(q).mul_(kappa)
 
     # --- maths -------------------------------------------------------------------
     def _extra(self, x: Tensor) -> dict:
@@ -113,18 +155,13 @@ class NoisyHard(AbstractActivation):
         return {"eps": _HALF_NORMAL_MEAN if self.noise == "half_normal" else 0.0}
 
     def f(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
-        xf = finite(x)  # the noise terms are bounded: ±inf inputs only enter through h and u
+        if self.mode == "output":
+            return self._output(x, p, eps)
+        xf = finite(x)  # the noise terms are bounded: ±inf inputs only enter through h
         if _quiet(eps):  # eval() with normal noise: E[ε] = 0, nothing of σ survives
-            y = self._h(xf) if self.mode != "output" else self.alpha * self._h(x)
-        else:
-            d = self._direction(xf)
-            sigma = self._sigma(xf, p)[0]
-            if self.mode != "output":
-                return self._h(xf + d * sigma * eps)
-            y = self.alpha * self._h(x) + d * sigma * eps
-        if self.mode != "output":
-            return y
-        return y + (1 - self.alpha) * (self.slope * x + self.offset) if self.alpha != 1 else y
+            return self._h(xf)
+        sigma = self._sigma(xf, p)[0]
+        return self._h(xf + self._direction(xf) * sigma * eps)
 
     def df(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> Tensor:
         return self.grads(x, p, eps)[0]
@@ -133,16 +170,13 @@ class NoisyHard(AbstractActivation):
         return self.grads(x, p, eps)[1:]
 
     def grads(self, x: Tensor, p: Tensor, eps: Tensor | float = 0.0) -> tuple[Tensor, Tensor]:
+        if self.mode == "output":
+            return self._output_grads(x, p, eps)
         x = finite(x)
         if _quiet(eps):
-            dh = self._dh(x)
-            dx = self.alpha * dh + (1 - self.alpha) * self.slope if self.mode == "output" else dh
-            return dx, 0 * p  # ∂f/∂p = 0, kept on p so double backward sees it
+            return self._dh(x), 0 * p  # ∂f/∂p = 0, kept on p so double backward sees it
         d = self._direction(x)
         sigma, dsx, dsp = self._sigma(x, p)
-        if self.mode == "output":
-            dx = self.alpha * self._dh(x) + (1 - self.alpha) * self.slope + d * dsx * eps
-            return dx, d * dsp * eps
         dh = self._dh(x + d * sigma * eps)
         return dh * (1 + d * dsx * eps), dh * d * dsp * eps
 

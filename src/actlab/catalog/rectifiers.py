@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from actlab.catalog._common import pick, step
+from actlab.catalog._common import pick, scratch, step
 from actlab.core import noise, validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
@@ -87,17 +87,17 @@ class LeakyReLU6(AbstractActivation):
 
     def f(self, x: Tensor) -> Tensor:
         a, c, b = self.negative_slope, self.cap, self.cap_slope
-        y = F.hardtanh(x, 0.0, c)
-        if a:
-            y = y + a * x.clamp(max=0)
-        if b:
-            y = y + b * (x - c).clamp(min=0)
-        return y
+        y = (F.leaky_relu(x, a) if a else x.clamp(min=0.0)).clamp_(max=c)  # leaky_relu(−inf, 0) would be −inf·0
+        return y.add_((x - c).clamp_(min=0.0), alpha=b) if b else y
 
     def df(self, x: Tensor) -> Tensor:
+        # torch's leaky_relu_backward kernel: a for x ≤ 0, else the incoming factor: 1 below the cap,
+        # b from it on (a comparison written straight into a float tensor: `.to` of a bool is slower)
         a, c, b = self.negative_slope, self.cap, self.cap_slope
-        inner = ((x > 0) & (x < c)).to(x.dtype)
-        return inner + a * (x <= 0).to(x.dtype) + b * (x >= c).to(x.dtype)
+        below = torch.lt(x, c, out=torch.empty_like(x))
+        if b:
+            below.mul_(1 - b).add_(b)
+        return torch.ops.aten.leaky_relu_backward(below, x, a, False)
 
     @property
     def properties(self) -> Properties:
@@ -251,10 +251,10 @@ class SquaredReLU(AbstractActivation):
     """
 
     def f(self, x: Tensor) -> Tensor:
-        return torch.relu(x).square()
+        return x.clamp(min=0.0).square_()
 
     def df(self, x: Tensor) -> Tensor:
-        return 2 * torch.relu(x)
+        return x.clamp(min=0.0).mul_(2)
 
     @property
     def properties(self) -> Properties:
@@ -284,13 +284,17 @@ class StarReLU(AbstractActivation):
         self._make_param("bias", self.bias0, n, learnable=True)
 
     def f(self, x: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
-        return scale * torch.relu(x).square() + bias
+        return x.clamp(min=0.0).square_().mul_(scale).add_(bias)
 
     def df(self, x: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
-        return 2 * scale * torch.relu(x)
+        return x.clamp(min=0.0).mul_(2 * scale)
 
     def dparams(self, x: Tensor, scale: Tensor, bias: Tensor) -> tuple[Tensor, Tensor]:
-        return torch.relu(x).square(), torch.ones_like(x)
+        return x.clamp(min=0.0).square_(), torch.ones_like(bias)  # ∂f/∂b = 1 broadcasts: no tensor of x's size
+
+    def grads(self, x: Tensor, scale: Tensor, bias: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        r = x.clamp(min=0.0)
+        return r * (2 * scale), scratch(r).square_(), torch.ones_like(bias)
 
     @property
     def properties(self) -> Properties:

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from actlab.catalog._common import scratch
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation
 from actlab.core.properties import INF, Kink, Properties
@@ -74,13 +75,16 @@ class HardShrink(AbstractActivation):
 
 @register("tanh_shrink", aliases=("tanhshrink",), torch_class=nn.Tanhshrink)
 class TanhShrink(AbstractActivation):
-    """f(x) = x − tanh(x); f'(x) = tanh²(x). torch.nn.Tanhshrink."""
+    """f(x) = x − tanh(x); f'(x) = tanh²(x). torch.nn.Tanhshrink.
+
+    tanh is torch's own (2σ(2x) − 1 would be cheaper on CPU, but its error of one ulp of 1 ruins f
+    ≈ x³/3 near 0: 28 % at x = 0.01 in float32)."""
 
     def f(self, x: Tensor) -> Tensor:
         return F.tanhshrink(x)
 
     def df(self, x: Tensor) -> Tensor:
-        return torch.tanh(x).square()
+        return scratch(torch.tanh(x)).square_()
 
     @property
     def properties(self) -> Properties:

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from actlab.catalog._common import finite
+from actlab.catalog._common import finite, scratch
 from actlab.core import validate
 from actlab.core.activation import AbstractActivation, _Exact
 from actlab.core.properties import INF, Kink, Properties
@@ -63,13 +63,26 @@ class Tanh(AbstractActivation):
 
 @register("log_sigmoid", aliases=("logsigmoid",), torch_class=nn.LogSigmoid)
 class LogSigmoid(AbstractActivation):
-    """f(x) = log σ(x) = −softplus(−x); f'(x) = σ(−x) = 1 − σ(x). torch.nn.LogSigmoid."""
+    """f(x) = log σ(x) = −softplus(−x); f'(x) = σ(−x) = 1 − σ(x). torch.nn.LogSigmoid.
+
+    Computed as torch's softplus with β = −1, (1/β)·log(1 + e^(βx)), whose threshold (βx > 40: f = x,
+    exact in every float format) keeps e^(−x) finite: one kernel and one output tensor (torch's
+    log_sigmoid also writes a buffer for its backward); f' is that softplus's backward kernel, σ(βx).
+    """
 
     def f(self, x: Tensor) -> Tensor:
-        return F.logsigmoid(x)
+        return F.softplus(x, -1.0, 40.0)
 
     def df(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(-x)
+        return torch.ops.aten.softplus_backward(x.new_ones(()), x, -1.0, 40.0)
+
+    def builtin(self, x: Tensor) -> Tensor:
+        """The exact path on torch's softplus kernels (f and `builtin_backward`), never compiled: as
+        fast as torch.nn.LogSigmoid, which saves a second tensor besides x."""
+        return _Exact.apply(self, {}, False, x)
+
+    def builtin_backward(self, g: Tensor, x: Tensor) -> Tensor:
+        return torch.ops.aten.softplus_backward(g, x, -1.0, 40.0)
 
     @property
     def properties(self) -> Properties:
@@ -84,11 +97,11 @@ class Softsign(AbstractActivation):
     """f(x) = x/(1 + |x|); f'(x) = 1/(1 + |x|)². Turian et al. 2009; Glorot & Bengio 2010."""
 
     def f(self, x: Tensor) -> Tensor:
-        x = finite(x)
-        return x / (1 + x.abs())
+        x = finite(x)  # ±inf/(1 + inf) would be nan; the limits are ±1
+        return scratch(x).div_(x.abs().add_(1))
 
     def df(self, x: Tensor) -> Tensor:
-        return (1 + x.abs()).reciprocal().square()
+        return x.abs().add_(1).pow_(-2)
 
     @property
     def properties(self) -> Properties:
@@ -159,11 +172,11 @@ class HardSigmoid(AbstractActivation):
     def f(self, x: Tensor) -> Tensor:
         if self.slope == 1.0 / 6:
             return F.hardsigmoid(x)
-        return torch.clamp(self.slope * x + 0.5, 0.0, 1.0)
+        return (x * self.slope).add_(0.5).clamp_(0.0, 1.0)
 
     def df(self, x: Tensor) -> Tensor:
-        t = 0.5 / self.slope
-        return self.slope * ((x > -t) & (x < t)).to(x.dtype)
+        t = 0.5 / self.slope  # torch's hardtanh_backward kernel: the factor strictly inside (−t, t), else 0
+        return torch.ops.aten.hardtanh_backward(x.new_full((), self.slope), x, -t, t)
 
     @property
     def properties(self) -> Properties:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import json
 
 import numpy as np
@@ -17,6 +18,8 @@ from torch.utils.data import DataLoader, TensorDataset
 import actlab
 from actlab.core.errors import ParameterError, ParameterTypeError
 from actlab.diagnostics import Monitor, diagnose, monitor
+
+monitor_module = importlib.import_module("actlab.diagnostics.monitor")  # the package's `monitor` is the function
 
 QS = torch.tensor([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99], dtype=torch.float64)
 Q_NAMES = ["q01", "q05", "q25", "q50", "q75", "q95", "q99"]
@@ -321,6 +324,33 @@ def test_every_n_records_steps_0_n_2n_and_eval_forwards_do_not_count() -> None:
                 model.train()
     assert mon.recorded == [0, 3, 6, 9] and mon.forwards == 10
     assert {r["step"] for r in mon.rows()} == {0, 3, 6, 9}
+
+
+@pytest.mark.parametrize("reading", ["every step", "sorted at every flush"])
+def test_when_results_are_computed_does_not_change_them(digits, monkeypatch, reading) -> None:
+    """Records move to the host FLUSH_EVERY at a time; their quantiles, histograms and the table are computed
+    when read, or at a flush once SORT_LIMIT values wait. Reading after every step (one record per block), or
+    with every flush sorting (blocks of 3), gives the table of reading once at the end (blocks of 32 and the
+    rest), bit for bit. Sites of different shapes, sampled (sample=100 < 16 × 32 elements)."""
+    results = []
+    for mode in (reading, "once"):
+        if mode == "sorted at every flush":
+            monkeypatch.setattr(monitor_module, "FLUSH_EVERY", 3)
+            monkeypatch.setattr(monitor_module, "SORT_LIMIT", 0)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 10))
+        with monitor(model, bins=8, sample=100) as mon:
+            for step in range(40):
+                train(model, digits[0][step:], digits[1][step:], steps=1)
+                if mode == "every step":
+                    mon.rows()
+        results.append((mon.rows(), mon.units("dead"), mon.units("pre_std"), mon.histogram("3")))
+        monkeypatch.undo()
+    (rows, dead, std, hist), (rows_once, dead_once, std_once, hist_once) = results
+    assert len(rows) == len(rows_once) > 40 * 40 and rows == rows_once
+    for a, b in ((dead, dead_once), (std, std_once)):
+        assert a.keys() == b.keys() and all(np.array_equal(a[k][s], b[k][s]) for k in a for s in a[k])
+    assert all(np.array_equal(x, y) for x, y in zip(hist, hist_once)) and hist.fractions.shape == (40, 10)
 
 
 def hooked(model: nn.Module) -> bool:

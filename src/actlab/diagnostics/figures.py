@@ -48,31 +48,30 @@ def histogram_edges(active_range: tuple[float, float], q01: float, q99: float, b
 
 
 def to_numpy(tensors: list[Tensor]) -> list[np.ndarray]:
-    """Many small tensors as numpy arrays, in one transfer per device (dtypes promoted together)."""
+    """Many tensors as flat numpy arrays of their own dtypes (float16 and bfloat16 as float32): on the CPU
+    without a copy, elsewhere in one transfer per device and dtype."""
     out: list[np.ndarray] = [np.empty(0)] * len(tensors)
-    by_device: dict[torch.device, list[int]] = {}
+    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
-        by_device.setdefault(t.device, []).append(i)
-    for idx in by_device.values():
-        joined = torch.cat([tensors[i].reshape(-1) for i in idx])
-        flat = (joined.float() if joined.dtype in (torch.float16, torch.bfloat16) else joined).cpu().numpy()
-        ends = np.cumsum([tensors[i].numel() for i in idx]).tolist()
-        for i, a, b in zip(idx, [0, *ends[:-1]], ends):
-            out[i] = flat[a:b]
+        groups.setdefault((t.device, t.dtype), []).append(i)
+    for (device, dtype), idx in groups.items():
+        flat = [tensors[i].reshape(-1) for i in idx]
+        if device.type != "cpu":
+            flat = list(torch.cat(flat).cpu().split([t.numel() for t in flat]))
+        for i, t in zip(idx, flat):
+            out[i] = (t.float() if dtype in (torch.float16, torch.bfloat16) else t).numpy()
     return out
 
 
-def sorted_rows(samples: list[Tensor]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each sample sorted (nan last) and its QUANTILES: one sort and one interpolation per sample length."""
-    rows = to_numpy(samples)
-    out: list[tuple[np.ndarray, np.ndarray]] = [(r, r) for r in rows]
-    groups: dict[int, list[int]] = {}
-    for i, r in enumerate(rows):
-        groups.setdefault(len(r), []).append(i)
-    for idx in groups.values():
-        ordered = np.sort(np.stack([rows[i] for i in idx]), axis=1)
-        for i, row, q in zip(idx, ordered, quantiles(ordered)):
-            out[i] = (row, q)
+def scalars(tensors: list[Tensor]) -> np.ndarray:
+    """Many 0-d tensors as one float64 array: one stack and one transfer per device (dtypes promoted)."""
+    devices = {t.device for t in tensors}
+    if len(devices) == 1:
+        return to_numpy([torch.stack(tensors)])[0].astype(np.float64)
+    out = np.empty(len(tensors))
+    for device in devices:
+        idx = [i for i, t in enumerate(tensors) if t.device == device]
+        out[idx] = to_numpy([torch.stack([tensors[i] for i in idx])])[0]
     return out
 
 

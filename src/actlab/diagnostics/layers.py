@@ -138,9 +138,10 @@ class Layer:
         if device != self._device:
             self.act.to(device)
             self._device = device
-        with torch.no_grad():
-            for mine, theirs in self._mirrors:
-                mine.copy_(theirs.detach().reshape(mine.shape))
+        if self._mirrors:
+            with torch.no_grad():
+                for mine, theirs in self._mirrors:
+                    mine.copy_(theirs.detach().reshape(mine.shape))
 
     def threshold(self, z: Tensor, eps: float) -> float | Tensor:
         """eps·max|f'|, a number, or for `mixed` one value per channel group shaped to broadcast against z."""
@@ -161,6 +162,8 @@ class Layer:
         z = z.detach()
         z = z.float() if z.dtype in (torch.float16, torch.bfloat16) else z
         d, thr = self.derivative(z), self.threshold(z, eps)
+        if d._base is not None or d.data_ptr() == z.data_ptr():  # f' is written into below, never z's memory
+            d = d.clone()
         if z.dim() < 2:  # one sample: every element is its own unit
             z, d, ud = z.reshape(1, -1), d.reshape(1, -1), 1
         elif -z.dim() <= unit_dim < z.dim():
@@ -169,43 +172,45 @@ class Layer:
             raise ParameterError(f"unit_dim={unit_dim} is out of range for the input of {self.name} "
                                  f"of shape {tuple(z.shape)}; allowed: -{z.dim()} to {z.dim() - 1}")
         dims = [i for i in range(z.dim()) if i != ud]
-        if self._rising:  # a declared monotone (non-decreasing) activation has f' ≥ 0: |f'| is f'
-            a = d
-        else:
-            a = d.abs_() if d._base is None and d.data_ptr() != z.data_ptr() else d.abs()  # f' is a fresh tensor
-        mean = z.mean(dims, keepdim=True)  # (torch.var_mean is ~10× slower on CPU)
-        var = torch.linalg.vector_norm(z - mean, dim=dims).square_().div_(z.numel() // z.shape[ud])
+        inputs = z.numel() // z.shape[ud]
+        a = d if self._rising else d.abs_()  # a declared monotone (non-decreasing) activation has f' ≥ 0: |f'| is f'
+        peak = a.amax(dims)
+        # a < thr as 0 / 1 in a's own dtype (a bool result is ~3× slower on CPU), summed in a dtype that counts
+        # exactly (float32 up to 2**24)
+        saturated = a.lt_(thr).sum(dims, dtype=torch.float64 if inputs >= 2**24 else None)
+        # mean and squared deviations by two passes; z − mean is written into f''s buffer, no longer needed
+        # (torch.var_mean and a norm over dims are ~10× slower on CPU)
+        mean = z.mean(dims, keepdim=True)
+        squares = torch.sub(z, mean, out=a).square_().sum(dims)
         if isinstance(thr, Tensor):  # mixed: a group with unbounded f' has no saturation
             undefined: Tensor | bool = torch.isnan(thr).expand_as(z).sum(dims) > 0
         else:
             undefined = math.isnan(thr)
-        return Measured(z.numel() // z.shape[ud], mean.reshape(-1), var,
-                        (a < thr).sum(dims, dtype=torch.int32), a.amax(dims) > 0, undefined)
+        return Measured(inputs, mean, squares, saturated, peak, undefined)
 
 
 class Measured(NamedTuple):
-    """`Layer.measure`'s tensors: inputs per unit, and per unit the mean and population variance of z, how
-    many z had |f'(z)| < eps·max|f'|, whether some f'(z) ≠ 0, whether saturation is undefined."""
+    """`Layer.measure`'s tensors: inputs per unit, and per unit the mean of z (shaped like z, 1 on the other
+    dims), the sum of (z − mean)², how many z had |f'(z)| < eps·max|f'|, the largest |f'(z)| (the unit is
+    alive where it is > 0), whether saturation is undefined. Everything that needs no pass over z is left
+    to `numpy`."""
 
     inputs: int
     mean: Tensor
-    var: Tensor
+    squares: Tensor
     saturated: Tensor
-    alive: Tensor
+    peak: Tensor
     undefined: Tensor | bool
 
     def tensors(self) -> list[Tensor]:
         """The tensors `numpy` needs, for a caller that converts many at once."""
-        return [self.mean, self.var, self.saturated, self.alive] + (
+        return [self.mean, self.squares, self.saturated, self.peak] + (
             [self.undefined] if isinstance(self.undefined, Tensor) else [])
 
     def numpy(self, arrays: list[np.ndarray] | None = None) -> UnitStats:
         """As numpy (float64, counts, booleans); `arrays`: `tensors()` already converted, in that order."""
-        mean, var, sat, alive, *undefined = arrays if arrays is not None else [t.cpu().numpy() for t in self.tensors()]
-        mean = mean.astype(np.float64)
-        flags = undefined[0].astype(bool) if undefined else self.undefined
-        return UnitStats(self.inputs, mean, var.astype(np.float64), sat.astype(np.float64), alive.astype(bool),
-                         np.broadcast_to(flags, mean.shape))
+        mean, squares, sat, peak, *flags = arrays if arrays is not None else [t.cpu().numpy() for t in self.tensors()]
+        return UnitStats.of(self.inputs, mean, squares, sat, peak, flags[0] if flags else bool(self.undefined))
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,16 @@ class UnitStats:
     saturated: np.ndarray
     alive: np.ndarray
     undefined: np.ndarray
+
+    @classmethod
+    def of(cls, count: int, mean: np.ndarray, squares: np.ndarray, saturated: np.ndarray, peak: np.ndarray,
+           undefined: np.ndarray | bool) -> UnitStats:
+        """From `Measured`'s values as numpy arrays of any dtype (`undefined`: per unit, or one flag); the
+        variance is squares / count in the dtype of squares, as the tensors would give it."""
+        mean = mean.astype(np.float64).reshape(-1)
+        var = (squares / squares.dtype.type(count)).astype(np.float64).reshape(-1)
+        return cls(count, mean, var, saturated.astype(np.float64).reshape(-1), peak.reshape(-1) > 0,
+                   np.broadcast_to(np.asarray(undefined).astype(bool), mean.shape))
 
     def merge(self, other: UnitStats) -> UnitStats:
         """Pool two batches (Chan et al.'s parallel mean and variance)."""

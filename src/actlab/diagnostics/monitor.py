@@ -9,9 +9,10 @@
 A *step* is one call of the model's own forward while it is in train mode (a forward pre-hook on
 the model counts them, from 0); steps 0, every, 2·every, ... are recorded. On the other steps
 every hook returns at once. A record computes its statistics under no_grad on detached tensors,
-a few passes per layer, and leaves them as tensors on their device; they become numbers FLUSH_EVERY
-records at a time (or when read), in a few calls for all of them, so a GPU is not synchronised
-inside a step. docs/monitor.md defines every metric.
+a few passes per layer, and leaves them as tensors on their device. FLUSH_EVERY records at a time
+they move to the host in one transfer per device, so a GPU is not synchronised inside a step. The
+quantiles, histograms and the table are computed from them when they are read (or when
+SORT_LIMIT sample values wait for it). docs/monitor.md defines every metric.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from __future__ import annotations
 import csv
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -37,8 +38,9 @@ from actlab.diagnostics.figures import (
     QUANTILES,
     Histogram,
     histogram_edges,
+    quantiles,
+    scalars,
     shares,
-    sorted_rows,
     to_numpy,
     write_figures,
 )
@@ -48,13 +50,17 @@ _Q = tuple(f"q{round(100 * q):02d}" for q in QUANTILES)
 PRE = ("pre_mean", "pre_std", *(f"pre_{q}" for q in _Q), "saturated_fraction", "dead_fraction")
 POST = ("post_mean", "post_std", *(f"post_{q}" for q in _Q))
 FLUSH_EVERY = 32
-"""Records kept as tensors before they are turned into numbers (all at once: a few calls, not a few per layer)."""
+"""Records kept as tensors before they move to the host (all at once: a few calls, not a few per layer)."""
+SORT_LIMIT = 2**24
+"""Sample values kept unsorted on the host (64 MiB as float32) before their quantiles and histograms are
+computed without waiting for a read."""
 QUANTILE_LIMIT = 2**24
 """torch.quantile's largest input: with sample=None, larger tensors are sampled down to this."""
 METRICS = (*PRE, *POST, "grad_norm", "param_grad_norm", "update_ratio")
 SUMMARY = ("dead_fraction", "saturated_fraction", "grad_norm", "pre_mean", "pre_std")
 UNIT_METRICS = ("saturated_fraction", "dead", "pre_mean", "pre_std")
 """Per-unit arrays kept at each record (`Monitor.units`)."""
+_T = TypeVar("_T")
 
 
 class _Site:
@@ -74,10 +80,61 @@ class _Pending:
 
     records: int = 0
     pre: list[tuple[_Site, int, Measured, Tensor]] = field(default_factory=list)  # site, step, reductions, sample
-    post: list[tuple[_Site, int, Tensor]] = field(default_factory=list)  # site, step, sample
+    post: list[tuple[_Site, int, Tensor, Tensor, Tensor]] = field(default_factory=list)  # site, step, mean, std, sample
     scalars: list[tuple[int, str, str, Tensor]] = field(default_factory=list)  # step, layer, metric, 0-d value
-    grads: list[tuple[int, str, Tensor]] = field(default_factory=list)  # step, site, ‖∂L/∂a‖ of one backward
     updates: list[tuple[int, list[Tensor], list[Tensor]]] = field(default_factory=list)  # step, ‖Δw‖, ‖w‖
+
+
+class _PreBlock(NamedTuple):
+    """One site's pre-activation records of one shape, as numbers: row r is step steps[r]."""
+
+    site: _Site
+    steps: list[int]
+    inputs: list[int]
+    samples: list[np.ndarray]  # one per record, unsorted until tabulated
+    units: list[np.ndarray]  # Measured.tensors(), each records × units
+    undefined: bool  # Measured.undefined when it is one flag for all units (else it is in `units`)
+
+
+class _PostBlock(NamedTuple):
+    """One site's post-activation records of one sample size, as numbers."""
+
+    site: _Site
+    steps: list[int]
+    samples: list[np.ndarray]  # one per record, unsorted until tabulated
+    moments: np.ndarray  # records × (mean, std)
+
+
+class _Numbers(NamedTuple):
+    """One flush's records as numpy arrays; they become the table (`Monitor._data`, the sites) when read."""
+
+    pre: list[_PreBlock]
+    post: list[_PostBlock]
+    keys: list[tuple[int, str, str]]  # step, layer, metric of each of `values`
+    values: np.ndarray
+
+
+def _pre_block(group: list[tuple[_Site, int, Measured, Tensor]], arrays: Iterator[np.ndarray]) -> _PreBlock:
+    """One site's pre records of one shape as numbers: its samples, then stacks of Measured.tensors()."""
+    first, r = group[0][2], len(group)
+    samples = [next(arrays) for _ in group]
+    return _PreBlock(group[0][0], [step for _, step, _, _ in group], [m.inputs for _, _, m, _ in group], samples,
+                     [next(arrays).reshape(r, -1) for _ in first.tensors()],
+                     first.undefined if isinstance(first.undefined, bool) else False)
+
+
+def _post_block(group: list[tuple[_Site, int, Tensor, Tensor, Tensor]], arrays: Iterator[np.ndarray]) -> _PostBlock:
+    """One site's post records of one sample size as numbers: its samples, then stacks of the means and stds."""
+    samples = [next(arrays) for _ in group]
+    return _PostBlock(group[0][0], [step for _, step, *_ in group], samples, np.stack([next(arrays), next(arrays)], 1))
+
+
+def _groups(entries: list[_T], key: Callable[[_T], Hashable]) -> list[list[_T]]:
+    """`entries` split by `key`, each group in order, the groups in the order of their first entries."""
+    groups: dict[Hashable, list[_T]] = {}
+    for e in entries:
+        groups.setdefault(key(e), []).append(e)
+    return list(groups.values())
 
 
 def _site_name(layer: Layer, call: int) -> str:
@@ -108,12 +165,15 @@ class Monitor:
         self._open: dict[int, _Site] = {}
         self._data: dict[int, dict[str, dict[str, float]]] = {}  # step -> layer -> metric -> value
         self._pending = _Pending()
+        self._numbers: list[_Numbers] = []  # flushed records, not yet in _data and the sites
+        self._unsorted = 0  # sample values in _numbers
         self._handles: list[RemovableHandle] = []
         self._tensor_handles: list[RemovableHandle] = []
         self._recording = False  # inside a recorded step's forward
         self._grad_step: int | None = None  # the recorded step whose backward is awaited
         self._snapshot: tuple[int, list[Tensor]] | None = None  # a recorded step and its weights' norms
         self._weights: list[Tensor] | None = None
+        self._scratch: Tensor | None = None  # see _buffer
         self._random = random.Random(0)  # the sample's starting points (never torch's generator)
 
     # --- attaching ---------------------------------------------------------------------------
@@ -135,7 +195,7 @@ class Monitor:
             self._finish_update()  # the last recorded step's update, if the body ended after opt.step()
         for h in self._handles + self._tensor_handles:
             h.remove()
-        self._handles, self._tensor_handles, self._snapshot, self._weights = [], [], None, None
+        self._handles, self._tensor_handles, self._snapshot, self._weights, self._scratch = [], [], None, None, None
         self._recording, self._grad_step = False, None
         self._flush()
 
@@ -159,7 +219,7 @@ class Monitor:
         self._snapshot_params(step)
 
     def _on_root_post(self, module: nn.Module, args: Any, out: Any) -> None:
-        self._recording = False
+        self._recording, self._scratch = False, None
 
     def _on_pre(self, i: int, module: nn.Module, args: tuple) -> None:
         if not self._recording or not args or not isinstance(args[0], Tensor) or args[0].numel() == 0:
@@ -183,13 +243,13 @@ class Monitor:
             self._tensor_handles.append(out.register_hook(partial(self._on_grad, step, site.name)))
 
     def _on_grad(self, step: int, name: str, g: Tensor) -> None:
-        self._pending.grads.append((step, name, _norm(g.detach())))
+        self._pending.scalars.append((step, name, "grad_norm", _norm(g.detach())))
 
     def _on_param_grad(self, name: str, p: Tensor) -> None:
         if self._grad_step is not None and p.grad is not None:  # a later backward of the same step overwrites
             self._pending.scalars.append((self._grad_step, name, "param_grad_norm", _norm(p.grad.detach())))
 
-    # --- what a record computes: big-tensor reductions now, numbers at the next flush ---------------
+    # --- what a record computes: big-tensor reductions now, the rest after the flush ----------------
     def _record_pre(self, site: _Site, z: Tensor, step: int) -> None:
         measured = site.layer.measure(z, self.eps, self.unit_dim)
         self._pending.pre.append((site, step, measured, self._sample(site, z.detach())))
@@ -197,10 +257,17 @@ class Monitor:
     def _record_post(self, site: _Site, y: Tensor, step: int) -> None:
         y = y.detach()
         y = y.float() if y.dtype in (torch.float16, torch.bfloat16) else y
-        mean = y.mean()
-        std = torch.linalg.vector_norm(y - mean) / math.sqrt(y.numel())  # two passes: exact when mean² ≫ var
-        self._pending.post.append((site, step, y.reshape(-1)[site.positions].clone()))
-        self._pending.scalars += [(step, site.name, "post_mean", mean), (step, site.name, "post_std", std)]
+        mean = y.mean()  # two passes: exact when mean² ≫ var
+        std = torch.linalg.vector_norm(torch.sub(y, mean, out=self._buffer(y))) / math.sqrt(y.numel())
+        self._pending.post.append((site, step, mean, std, y.reshape(-1)[site.positions].clone()))
+
+    def _buffer(self, like: Tensor) -> Tensor:
+        """A scratch tensor shaped like `like`, kept until the recorded forward ends: the sites of a model often
+        share a shape, and on the CPU a large fresh tensor costs more than the pass that fills it."""
+        b = self._scratch
+        if b is None or b.shape != like.shape or b.dtype != like.dtype or b.device != like.device:
+            b = self._scratch = torch.empty(like.shape, dtype=like.dtype, device=like.device)
+        return b
 
     def _sample(self, site: _Site, z: Tensor) -> Tensor:
         """A copy of all elements, or of `sample` of them: a systematic sample (every s-th element from a random
@@ -237,35 +304,69 @@ class Monitor:
         torch._foreach_sub_(self._weights, [p.detach() for _, p in self._params])  # the buffers now hold −Δw
         self._pending.updates.append((step, list(torch._foreach_norm(self._weights)), base))
 
-    # --- flush: the pending tensors become numbers, in a few calls for all records at once ------------
+    # --- flush: the pending tensors move to the host; tabulate: they become the table ------------------
     def _flush(self) -> None:
+        """Move the pending records to the host, one transfer per device and dtype (none on the CPU): the
+        samples as they are, the other statistics stacked per site and shape. The samples are sorted later
+        (`_tabulate`), when read or when SORT_LIMIT values wait."""
         p, self._pending = self._pending, _Pending()
-        if p.pre:
-            self._flush_pre(p.pre)
-        if p.post:
-            for (site, step, _), (_, q) in zip(p.post, sorted_rows([s for *_, s in p.post])):
-                self._put(step, site.name, POST[2:], q.tolist())
-        named = [(step, name, metric) for step, name, metric, _ in p.scalars]
-        for (step, name, metric), v in zip(named, to_numpy([t for *_, t in p.scalars])):
-            self._put(step, name, (metric,), [float(v[0])])
-        for (step, name, _), v in zip(p.grads, to_numpy([t for *_, t in p.grads])):
-            d = self._data.setdefault(step, {}).setdefault(name, {})  # several backward passes: root of summed squares
-            d["grad_norm"] = math.hypot(d.get("grad_norm", 0.0), float(v[0]))
-        norms = iter(to_numpy([t for _, delta, base in p.updates for t in delta + base]))
-        for step, delta, _ in p.updates:
-            dws, ws = [float(next(norms)[0]) for _ in delta], [float(next(norms)[0]) for _ in delta]
-            for (name, _), dw, w in zip(self._params, dws, ws):
-                self._put(step, name, ("update_ratio",), [_ratio(dw, w)])
+        if not (p.pre or p.post or p.scalars or p.updates):
+            return
+        pre = _groups(p.pre, lambda e: (e[0], e[3].shape, e[3].dtype, e[3].device, e[2].mean.shape))
+        post = _groups(p.post, lambda e: (e[0], e[4].shape, e[4].dtype, e[4].device))
+        tensors: list[Tensor] = []  # per group its samples (a stack would copy them), then its small stacks
+        for g in pre:
+            tensors += [s for *_, s in g] + [torch.stack(c) for c in zip(*[m.tensors() for _, _, m, _ in g])]
+        for h in post:
+            tensors += [s for *_, s in h] + [torch.stack(c) for c in zip(*[(mu, sd) for *_, mu, sd, _ in h])]
+        arrays = iter(to_numpy(tensors))
+        pre_blocks, post_blocks = [_pre_block(g, arrays) for g in pre], [_post_block(g, arrays) for g in post]
+        values = scalars([t for *_, t in p.scalars] + [t for _, dw, w in p.updates for t in dw + w])
+        dw, w = values[len(p.scalars):].reshape(len(p.updates), 2, len(self._params)).transpose(1, 0, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):  # ‖w‖ = 0: inf, or nan when ‖Δw‖ = 0 too
+            ratios = (dw / w).ravel()
+        keys = [(step, layer, metric) for step, layer, metric, _ in p.scalars] + [
+            (step, name, "update_ratio") for step, *_ in p.updates for name, _ in self._params]
+        self._numbers.append(_Numbers(pre_blocks, post_blocks, keys, np.concatenate([values[:len(p.scalars)], ratios])))
+        self._unsorted += sum(a.size for b in pre_blocks for a in b.samples)
+        self._unsorted += sum(a.size for h in post_blocks for a in h.samples)
+        if self._unsorted > SORT_LIMIT:
+            self._tabulate()
 
-    def _flush_pre(self, pre: list[tuple[_Site, int, Measured, Tensor]]) -> None:
-        rows = sorted_rows([s for *_, s in pre])
-        arrays = iter(to_numpy([t for _, _, m, _ in pre for t in m.tensors()]))
-        for (site, step, measured, _), (row, q) in zip(pre, rows):
-            if site.edges is None:  # fixed at the first record, so that the histograms stack into a heat map
-                site.edges = histogram_edges(site.layer.profile.active_range, float(q[0]), float(q[-1]), self.bins)
-            self._put(step, site.name, PRE[2:9], q.tolist())
-            site.hist[step] = shares(row[None], site.edges[None])[0]
-            site.stats[step] = measured.numpy([next(arrays) for _ in measured.tensors()])
+    def _tabulate(self) -> None:
+        """Move the flushed records into the table (step -> layer -> metric) and the sites: one sort per block
+        of samples for its quantiles (and for pre-activations, histograms)."""
+        for numbers in self._numbers:
+            for block in numbers.pre:
+                self._tabulate_pre(block)
+            for post in numbers.post:
+                ordered = np.sort(np.stack(post.samples), axis=1)  # nan last
+                for step, q, moments in zip(post.steps, quantiles(ordered).tolist(), post.moments.tolist()):
+                    self._put(step, post.site.name, POST, [*moments, *q])
+            for (step, layer, metric), v in zip(numbers.keys, numbers.values.tolist()):
+                d = self._data.setdefault(step, {}).setdefault(layer, {})
+                # several backward passes through one output: the root of the sum of their squared norms
+                d[metric] = math.hypot(d.get(metric, 0.0), v) if metric == "grad_norm" else v
+        self._numbers, self._unsorted = [], 0
+
+    def _tabulate_pre(self, block: _PreBlock) -> None:
+        """A block of pre records into the table and its site: quantiles, histograms, per-unit statistics."""
+        site, (mean, squares, sat, peak, *flags) = block.site, block.units
+        ordered = np.sort(np.stack(block.samples), axis=1)  # nan last
+        q = quantiles(ordered)
+        if site.edges is None:  # fixed at the first record, so that the histograms stack into a heat map
+            site.edges = histogram_edges(site.layer.profile.active_range, float(q[0, 0]), float(q[0, -1]), self.bins)
+        hist = shares(ordered, np.broadcast_to(site.edges, (len(block.steps), len(site.edges))))
+        for r, step in enumerate(block.steps):
+            self._put(step, site.name, PRE[2:9], q[r].tolist())
+            site.hist[step] = hist[r]
+            site.stats[step] = UnitStats.of(block.inputs[r], mean[r], squares[r], sat[r], peak[r],
+                                            flags[0][r] if flags else block.undefined)
+
+    def _read(self) -> None:
+        """Everything recorded so far into the table: flush, then tabulate."""
+        self._flush()
+        self._tabulate()
 
     def _put(self, step: int, layer: str, names: Iterable[str], values: Iterable[float]) -> None:
         self._data.setdefault(step, {}).setdefault(layer, {}).update(zip(names, values))
@@ -273,7 +374,7 @@ class Monitor:
     # --- results ------------------------------------------------------------------------------
     def _table(self) -> dict[int, dict[str, dict[str, float]]]:
         """step -> layer -> metric -> value, in model order (sites as first called, then parameters)."""
-        self._flush()
+        self._read()
         data = {s: {layer: dict(ms) for layer, ms in layers.items()} for s, layers in self._data.items()}
         for site in self._sites.values():
             for s, stats in site.stats.items():
@@ -314,13 +415,13 @@ class Monitor:
         """Per-unit values: {layer: {step: array over units}} for one of UNIT_METRICS (`dead` is boolean)."""
         if metric not in UNIT_METRICS:
             raise ParameterError(f"unknown per-unit metric {metric!r}; allowed: {', '.join(UNIT_METRICS)}")
-        self._flush()
+        self._read()
         return {site.name: {s: stats.table()[metric] for s, stats in site.stats.items()}
                 for site in self._sites.values() if site.stats}
 
     def histogram(self, layer: str) -> Histogram:
         """The pre-activation histograms of one activation site over the recorded steps."""
-        self._flush()
+        self._read()
         sites = {s.name: s for s in self._sites.values() if s.edges is not None}
         if layer not in sites:
             raise ParameterError(f"no histogram for {layer!r}; recorded layers: {', '.join(sites) or 'none yet'}")
@@ -354,7 +455,7 @@ class Monitor:
     def figures(self, directory: str | Path) -> list[Path]:
         """Write histograms.png (heat map per layer), saturation.png (saturated and dead fractions) and
         gradients.png (activation and parameter gradient norms, update ratios) into `directory`."""
-        self._flush()
+        self._read()
         hists = {f"{s.name} ({s.layer.spec})": self.histogram(s.name) for s in self._sites.values() if s.stats}
         if not hists:
             raise ParameterError("nothing recorded yet: call the model in train mode inside `with monitor(...)`")
@@ -364,10 +465,6 @@ class Monitor:
 def _norm(t: Tensor) -> Tensor:
     """The 2-norm, accumulated in float32 at least (a float16 sum of squares overflows at 256²)."""
     return torch.linalg.vector_norm(t, dtype=torch.float32 if t.dtype in (torch.float16, torch.bfloat16) else None)
-
-
-def _ratio(delta: float, base: float) -> float:
-    return delta / base if base else (math.nan if delta == 0 else math.inf)
 
 
 def _json(v: float | None) -> float | None:

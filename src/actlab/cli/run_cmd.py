@@ -1,5 +1,5 @@
 """`actlab run [STUDY|PRESET.toml] [--set key=value ...] [--store PATH] [--quick] [--dry-run] [--workers N]
-[--backend local|process|ray] [--device cpu|cuda] [--quiet]`."""
+[--threads N] [--backend local|process|ray] [--device cpu|cuda] [--quiet]`; N of --workers may be 'auto'."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from actlab.core.errors import ActlabInputError
 from actlab.report import summary_tables
 from actlab.studies.registry import resolve, resolve_default
-from actlab.studies.runner import BACKENDS, execute, plan_summary
+from actlab.studies.runner import AUTO, BACKENDS, execute, plan_summary, resources
 
 DEFAULT_STORE = Path("actlab-runs/results.db")
 
@@ -27,8 +27,13 @@ def run_command(
     set_: list[str] = typer.Option([], "--set", help="Override a config key: key=value (TOML literal)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", help="The results store (created if missing)."),
     quick: bool = typer.Option(False, "--quick", help="The study's small preset."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (cells, trials, batches); run nothing."),
-    workers: int = typer.Option(1, "--workers", help="Processes for the 'process' backend."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (cells, trials, batches), the workers "
+                                                        "and the threads it would use; run nothing."),
+    workers_: str = typer.Option("1", "--workers", metavar="N|auto",
+                                 help="Processes for the 'process' backend (> 1 selects it); auto: one per free "
+                                      "core once the first batches show the rest is worth their start-up."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch threads per batch; default: chosen per batch "
+                                                               "from its size and the cores free now."),
     backend: str = typer.Option("local", "--backend", help=f"One of {', '.join(BACKENDS)}."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda[:N]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -38,9 +43,10 @@ def run_command(
     _check_device(device)
     if backend not in BACKENDS:
         raise ActlabInputError(f"--backend: unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
-    if workers < 1:
-        raise ActlabInputError(f"--workers must be ≥ 1, got {workers}")
-    if workers > 1 and backend == "local":
+    workers = _workers(workers_)
+    if threads is not None and threads < 1:
+        raise ActlabInputError(f"--threads must be ≥ 1, got {threads}")
+    if workers != AUTO and int(workers) > 1 and backend == "local":
         backend = "process"
     default = target is None
     stages = resolve_default(set_) if default else [resolve(target, set_, quick=quick)]
@@ -48,13 +54,14 @@ def run_command(
     if dry_run:
         for study, batches in plans:
             typer.echo(plan_summary(batches, store).text(study.name, store))
+            typer.echo(resources(batches, backend, workers, device, threads).text())
         return
     command = " ".join(["actlab", *sys.argv[1:]])
     console = Console() if Console().is_terminal else Console(width=160)
     times: list[tuple[str, float]] = []
     for study, batches in plans:
         start = time.perf_counter()
-        result = _run_one(study.name, batches, store, backend, workers, device, quiet, command)
+        result = _run_one(study.name, batches, store, backend, workers, device, threads, quiet, command)
         for table in summary_tables(store, study.name):
             console.print(table)
         typer.echo(f"{study.name}: {result.ran} trials run, {result.stored_before} already stored, "
@@ -71,8 +78,21 @@ def run_command(
         typer.echo(str(out))
 
 
-def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: int, device: str, quiet: bool,
-             command: str) -> Any:
+def _workers(text: str) -> int | str:
+    """--workers: a count ≥ 1 or 'auto'."""
+    if text == AUTO:
+        return AUTO
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ActlabInputError(f"--workers must be ≥ 1 or 'auto', got {text}")
+    return n
+
+
+def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: int | str, device: str,
+             threads: int | None, quiet: bool, command: str) -> Any:
     err = Console(stderr=True)
     summary = plan_summary(batches, store)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
@@ -86,8 +106,8 @@ def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: 
             if t.elapsed:
                 progress.update(task, rate=f"{t.completed / t.elapsed:,.0f}/s")
 
-        return execute(batches, store, backend=backend, workers=workers, device=device, on_batch=advance,
-                       command=command)
+        return execute(batches, store, backend=backend, workers=workers, device=device, threads=threads,
+                       on_batch=advance, command=command)
 
 
 def _check_device(device: str) -> None:

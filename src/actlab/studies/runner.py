@@ -2,9 +2,14 @@
 
 The driver alone writes the store, one transaction per finished batch, so a run killed at any
 instant leaves whole batches only and a re-run finishes exactly the planned set. Backends:
-'local' runs batches in this process; 'process' spreads them over a local process pool (torch
-threads split between the workers); 'ray' sends them to a Ray cluster (`RAY_ADDRESS`, or a local
-one). Results do not depend on the backend: a trial's result does not depend on its batch.
+'local' runs batches in this process; 'process' spreads them over a local process pool; 'ray'
+sends them to a Ray cluster (`RAY_ADDRESS`, or a local one). Results do not depend on the backend
+or on the number of threads: a trial's result does not depend on its batch.
+
+Wherever a batch runs, it picks its own torch threads (`batch_threads`): one unless its tensors
+are large, and then no more than the cores other processes leave free at that moment, measured
+on the machine it runs on — a process pool's workers count each other as busy. Two threads next
+to one busy process cost 2-10× more time than one, so guessing wrong is expensive.
 
 Two runs may share one store: each batch is checked against the store again just before it
 starts, so they split the work, and a trial both happen to finish is stored once (INSERT OR
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -22,10 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from actlab.core.errors import ActlabInputError
+from actlab.core.threads import free_cores, threads_for, torch_threads
 from actlab.results.store import Store, TrialRecord
 from actlab.studies.plan import Batch
 
 BACKENDS = ("local", "process", "ray")
+AUTO = "auto"
+"""`--workers auto`: a pool of one worker per free core, when the batches left are worth its start-up."""
+PROBE_SECONDS = 3.0
+"""With `--workers auto`, batches run in this process this long before a pool is considered."""
+WORKER_START = 2.5
+"""Seconds a pool takes to start its workers (spawn, import torch and actlab): 1.8-2.7 s on 2 cores."""
 
 
 @dataclass
@@ -37,17 +50,50 @@ class RunSummary:
     seconds: float
 
 
-def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
-    """Run one batch of any study (what a worker does).
+def run_batch(batch: Batch, device: str = "cpu", threads: int | None = None,
+              most: int | None = None) -> list[TrialRecord]:
+    """Run one batch of any study (what a worker does) on `threads` torch threads (None: `batch_threads`,
+    at most `most`).
 
-    Activations run eager, never compiled automatically (`auto_fuse`): a stored result must not
-    depend on whether the machine has a C++ compiler (fused kernels round differently), and a
-    worker must not stall for seconds compiling."""
+    The thread count is set around the batch and the caller's own setting given back: on the local
+    backend this is the user's process. Activations run eager, never compiled automatically
+    (`auto_fuse`): a stored result must not depend on whether the machine has a C++ compiler (fused
+    kernels round differently), and a worker must not stall for seconds compiling."""
     from actlab.core.activation import auto_fuse
     from actlab.studies.registry import study
 
-    with auto_fuse(False):
+    with auto_fuse(False), torch_threads(threads or batch_threads(batch, device, most=most)):
         return study(batch.study).run_batch(batch, device)
+
+
+def batch_elements(batch: Batch) -> int:
+    """Elements in each of the batch's per-step tensors: trials × population × hidden width × training
+    points, summed over its trials (a key a study does not have counts 1). The planar study's are
+    (trials, width, points), the single-sample study's (trials, population)."""
+    total = 0
+    for t in batch.trials:
+        c = t.config
+        points = c.get("n", 1) - round(c.get("n", 1) * c.get("test_fraction", 0))
+        total += (c.get("popsize") or 1) * c.get("width", 1) * points
+    return total
+
+
+def batch_threads(batch: Batch, device: str = "cpu", free: int | None = None, most: int | None = None) -> int:
+    """Torch threads for one batch: `threads_for` its elements and the `free` cores (None: measured now),
+    at most `most`. One on a GPU, where the CPU only launches kernels."""
+    if device != "cpu":
+        return 1
+    free = free_cores() if free is None else free
+    return threads_for(batch_elements(batch), free if most is None else min(free, most))
+
+
+def most_threads(backend: str, workers: int) -> int | None:
+    """The most torch threads one batch may take: a pool worker its share of the cores, so that workers
+    measuring an idle machine at the same moment do not all take every core; a Ray task the one CPU
+    it reserves; None (every free core) in this process."""
+    if backend == "ray":
+        return 1
+    return max(1, free_cores.cores // workers) if backend == "process" and workers > 1 else None
 
 
 def pending(batches: list[Batch], store: Store) -> list[Batch]:
@@ -94,13 +140,59 @@ def plan_summary(batches: list[Batch], store_path: str | Path) -> PlanSummary:
     return PlanSummary(len(trials), len(cells), len(settings), len(batches), stored, evals)
 
 
-def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "local", workers: int = 1,
-            device: str = "cpu", on_batch: Callable[[int], None] | None = None, command: str = "") -> RunSummary:
-    """Run every planned trial the store does not hold yet; `on_batch(n)` after each stored batch of n."""
+@dataclass
+class Resources:
+    """Where a run's batches would go and the torch threads each would get (what `--dry-run` prints)."""
+
+    backend: str
+    workers: int | str
+    cores: int
+    free: int
+    threads: dict[int, int]
+    """torch threads → how many batches would run on that many."""
+    fixed: bool
+    """The threads were given (`--threads`), not chosen per batch."""
+
+    def text(self) -> str:
+        where = {"local": "in this process", "process": f"on {self.workers} worker processes",
+                 "ray": "on the Ray cluster's workers"}[self.backend]
+        if self.workers == AUTO and self.backend != "ray":
+            where = (f"in this process for its first {PROBE_SECONDS:g} s, then, if the batches left would take "
+                     f"more than {4 * WORKER_START:g} s, on one worker process per free core (--workers auto)")
+        counts = ", ".join(f"{n} thread{'s' * (n > 1)} × {k} batches" for n, k in sorted(self.threads.items()))
+        if self.fixed:
+            how = f"torch threads per batch as given (--threads): {counts}"
+        elif self.backend == "ray":
+            how = f"torch threads per batch: the one CPU each Ray task reserves: {counts}"
+        else:
+            how = f"torch threads chosen per batch from its size and the free cores: {counts}"
+        return f"runs {where}; {self.free} of {self.cores} cores free now (measured); {how}"
+
+
+def resources(batches: list[Batch], backend: str = "local", workers: int | str = 1, device: str = "cpu",
+              threads: int | None = None) -> Resources:
+    """The workers and the threads a run would use now (measures the free cores; runs nothing). With
+    `--workers auto` the threads are those of this process, where the first batches run."""
+    free = free_cores()
+    n = 1 if workers == AUTO else int(workers)
+    each = max(1, free - (n - 1))  # a pool's worker sees the other workers as busy cores
+    most = most_threads(backend, n)
+    counts = Counter(threads or batch_threads(b, device, each, most) for b in batches)
+    return Resources(backend, workers, free_cores.cores, free, dict(counts), threads is not None)
+
+
+def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "local", workers: int | str = 1,
+            device: str = "cpu", threads: int | None = None, on_batch: Callable[[int], None] | None = None,
+            command: str = "") -> RunSummary:
+    """Run every planned trial the store does not hold yet; `on_batch(n)` after each stored batch of n.
+    `workers`: the process backend's pool size, or 'auto' (`_auto`, local and process backends).
+    `threads` fixes the torch threads of every batch (None: each batch picks its own, `batch_threads`)."""
     if backend not in BACKENDS:
         raise ActlabInputError(f"unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
-    if workers < 1:
-        raise ActlabInputError(f"--workers must be ≥ 1, got {workers}")
+    if workers != AUTO and not (isinstance(workers, int) and workers >= 1):
+        raise ActlabInputError(f"--workers must be ≥ 1 or 'auto', got {workers}")
+    if threads is not None and threads < 1:
+        raise ActlabInputError(f"--threads must be ≥ 1, got {threads}")
     start = time.perf_counter()
     planned = sum(len(b) for b in batches)
     with Store(store_path) as store:
@@ -115,7 +207,7 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
                 on_batch(len(b) - sum(len(r) for r in rest))
             return rest[0] if rest else None
 
-        for records in _results(todo, backend, workers, device, still_pending):
+        for records in _results(todo, backend, workers, device, threads, still_pending):
             store.write(records)  # one transaction; trials already stored are ignored, never duplicated
             ran += len(records)
             if on_batch:
@@ -123,44 +215,57 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
     return RunSummary(planned, planned - sum(len(b) for b in todo), ran, len(todo), time.perf_counter() - start)
 
 
-def _results(todo: list[Batch], backend: str, workers: int, device: str,
+def _results(todo: list[Batch], backend: str, workers: int | str, device: str, threads: int | None,
              still_pending: Callable[[Batch], Batch | None]) -> Iterator[list[TrialRecord]]:
     """Each batch's records; a batch is looked up in the store again just before it starts (local and
     process backends), so two runs sharing a store split the work instead of both doing all of it."""
     if not todo:
         return
-    if backend == "local" or (backend == "process" and workers == 1):
+    if backend == "ray":
+        yield from _ray(todo, device, threads)
+    elif workers == AUTO:
+        yield from _auto(todo, device, threads, still_pending)
+    elif backend == "local" or workers == 1:
         for b in todo:
             rest = still_pending(b)
             if rest is not None:
-                yield run_batch(rest, device)
-    elif backend == "process":
-        yield from _process_pool(todo, workers, device, still_pending)
+                yield run_batch(rest, device, threads)
     else:
-        yield from _ray(todo, device)
+        yield from _process_pool(todo, int(workers), device, threads, still_pending)
 
 
-def _set_threads(n: int) -> None:
-    import torch
+def _auto(todo: list[Batch], device: str, threads: int | None,
+          still_pending: Callable[[Batch], Batch | None]) -> Iterator[list[TrialRecord]]:
+    """`--workers auto`: batches run in this process for `PROBE_SECONDS`; if the rest, at the pace so far,
+    would take more than 4 × `WORKER_START` and more than one core is free, one worker per free core
+    takes it over (a pool of n saves (1 − 1/n) of the rest and costs its start-up), else this process
+    goes on. The pace is measured, not estimated: per element, a planar batch costs ~100× less time
+    than a population batch."""
+    start, done = time.perf_counter(), 0
+    while done < len(todo) and time.perf_counter() - start < PROBE_SECONDS:
+        rest = still_pending(todo[done])
+        done += 1
+        if rest is not None:
+            yield run_batch(rest, device, threads)
+    left = todo[done:]
+    pace = (time.perf_counter() - start) / max(done, 1)
+    n = min(free_cores(), len(left)) if pace * len(left) > 4 * WORKER_START else 1
+    yield from _results(left, "process" if n > 1 else "local", n, device, threads, still_pending)
 
-    torch.set_num_threads(n)
 
-
-def _process_pool(todo: list[Batch], workers: int, device: str,
+def _process_pool(todo: list[Batch], workers: int, device: str, threads: int | None,
                   still_pending: Callable[[Batch], Batch | None]) -> Iterator[list[TrialRecord]]:
     import multiprocessing as mp
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: a forked child of a process that has started torch's thread pools can hang
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_set_threads,
-                             initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
         queue = list(reversed(todo))
         running: set[Any] = set()
         while queue or running:
             while queue and len(running) < 2 * workers:  # keep every worker fed, not the whole plan in flight
                 rest = still_pending(queue.pop())
                 if rest is not None:
-                    running.add(pool.submit(run_batch, rest, device))
+                    running.add(pool.submit(run_batch, rest, device, threads, most_threads("process", workers)))
             if not running:
                 break
             finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -168,7 +273,7 @@ def _process_pool(todo: list[Batch], workers: int, device: str,
                 yield f.result()
 
 
-def _ray(todo: list[Batch], device: str) -> Iterator[list[TrialRecord]]:
+def _ray(todo: list[Batch], device: str, threads: int | None) -> Iterator[list[TrialRecord]]:
     try:
         import ray
     except ImportError:
@@ -176,7 +281,7 @@ def _ray(todo: list[Batch], device: str) -> Iterator[list[TrialRecord]]:
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     remote = ray.remote(num_cpus=1, num_gpus=1 if device.startswith("cuda") else 0)(run_batch)
-    refs = [remote.remote(b, device) for b in todo]  # type: ignore[call-arg]
+    refs = [remote.remote(b, device, threads, most_threads("ray", 1)) for b in todo]  # type: ignore[call-arg]
     while refs:
         finished, refs = ray.wait(refs, num_returns=1)
         yield ray.get(finished[0])

@@ -132,7 +132,7 @@ def _compile_model(backend: str) -> None:
 
 def test_a_failed_compilation_warns_once_and_stays_eager(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(maths: object, key: object) -> None:
-        raise RuntimeError("no compiler today")
+        raise torch._dynamo.exc.BackendCompilerFailed(broken, RuntimeError("no compiler today"), None)
 
     monkeypatch.setattr(activation, "fused_kernel", broken)
     act, ref = actlab.create("snake"), actlab.create("snake").fuse(False)
@@ -144,6 +144,13 @@ def test_a_failed_compilation_warns_once_and_stays_eager(monkeypatch: pytest.Mon
         assert torch.equal(y, ref(x))
         with pytest.raises(RuntimeError, match="no compiler today"):
             actlab.create("snake").fuse()(x)  # asked for explicitly: the error is the user's to see
+
+    def runs_out_of_memory(maths: object, key: object) -> None:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr(activation, "fused_kernel", runs_out_of_memory)
+    with actlab.auto_fuse(True, min_numel=1), pytest.raises(RuntimeError, match="allocate"):
+        actlab.create("snake")(x)  # the compiled code's own error is raised, as eager would raise it
 
 
 def test_studies_run_eager(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ from actlab.analysis.probe import (
     scalar,
     tail,
 )
+from actlab.core.activation import auto_fuse
 from actlab.core.errors import ParameterError
 
 INF = math.inf
@@ -476,7 +477,13 @@ def _active_range(s: _Samples, fraction: float) -> list[float]:
 
 
 def _cost(p: Probe, n: int = 2**18, repeat: int = 5) -> float | None:
-    """Forward + backward time per element relative to F.gelu, float32, best of `repeat`."""
+    """Forward + backward time per element relative to F.gelu, float32, best of `repeat`; eager (no
+    automatic compilation: `actlab analyze` must not stall for seconds compiling)."""
+    with auto_fuse(False):
+        return _eager_cost(p, n, repeat)
+
+
+def _eager_cost(p: Probe, n: int, repeat: int) -> float | None:
     x = torch.randn(n).requires_grad_(True)
     g = torch.ones_like(x)
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,9 +35,31 @@ def report_command(
         work = Path(tempfile.mkdtemp(prefix=".actlab-report-", dir=out.parent))
     except OSError as e:
         raise ActlabInputError(f"cannot write the report in {out.parent}: {e.strerror}") from None
+    interrupted: list[int] = []
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    def on_unraisable(u: Any) -> None:
+        if issubclass(u.exc_type, KeyboardInterrupt):
+            interrupted.append(signal.SIGINT)
+        else:
+            hook(u)
+
+    # Python drops an exception raised inside a weakref callback or __del__ ("Exception ignored in"):
+    # a Ctrl-C that lands there is remembered, and the report is not moved into place
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if main else None
+    hook, sys.unraisablehook = sys.unraisablehook, on_unraisable
     try:
         draft = write_report(store, work / out.name, command=command)
+        if interrupted:
+            raise KeyboardInterrupt
         draft.replace(out)
     finally:
+        sys.unraisablehook = hook
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         shutil.rmtree(work, ignore_errors=True)
     typer.echo(str(out))

@@ -138,15 +138,16 @@ def fused_kernel(maths: Any, key: Any) -> Any:
 
 def _compiled(maths: Any, key: Any, *args: Tensor, **kw: Any) -> Any:
     """The compiled kernel's result; None where the automatic rule chose it and compilation failed
-    (warned once; that activation stays eager). A failure after `fuse(True)` is raised."""
+    (warned once; that activation stays eager). A failure after `fuse(True)` is raised, and so is an
+    error of the compiled code itself (out of memory, a bad shape), as eager would raise it."""
     try:
         return fused_kernel(maths, key)(*args, **kw)
-    except Exception as e:
+    except torch._dynamo.exc.TorchDynamoException as e:  # tracing or compiling, not running
         if getattr(maths, "fused", None) is not None:
             raise
         _UNFUSABLE.add(maths)
         warnings.warn(f"actlab: compiling {maths.spec} failed, it runs eager from now on ({type(e).__name__}: "
-                      f"{str(e)[:200]}); actlab.auto_fuse(False) turns automatic compilation off",
+                      f"{' '.join(str(e).split())[:200]}); actlab.auto_fuse(False) turns automatic compilation off",
                       RuntimeWarning, stacklevel=2)
         return None
 

@@ -58,12 +58,12 @@ class _Exact(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, maths: Any, extra: dict, fused: bool, x: Tensor, *params: Tensor) -> Tensor:
-        ctx.maths, ctx.extra, ctx.fused = maths, extra, fused
+        ctx.maths, ctx.extra = maths, extra
         ctx.save_for_backward(x, *params)
         xo, po = _opmath(x), tuple(_opmath(p) for p in params)
         kw = maths.expand(xo, extra)
         y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw) if fused else None
-        ctx.fused = y is not None
+        ctx.fused = y is not None  # a compilation that failed here leaves backward eager too
         if y is None:
             y = maths.f(xo, *po, **kw)
         return y.to(x.dtype)

@@ -133,6 +133,18 @@ def test_an_empty_file_is_a_new_store_only_for_a_writer(tmp_path: Path) -> None:
         assert s.count() == 0
 
 
+def test_a_plan_reads_an_empty_file_as_a_store_being_created(tmp_path: Path) -> None:
+    """The window in which another `actlab run` has created the file but not yet its tables."""
+    from actlab.studies.runner import plan_summary
+    path = tmp_path / "results.db"
+    path.touch()
+    study, cfg = resolve("single-sample", [], quick=True)
+    batches = study.plan(cfg)
+    summary = plan_summary(batches, path)
+    assert summary.stored == 0 and summary.todo == summary.trials > 0
+    assert path.stat().st_size == 0  # a plan writes nothing
+
+
 def test_a_store_path_under_a_file(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     r = actlab("run", "single-sample", "--quick", *TINY, "--store", str(tmp_path / "notes.txt" / "results.db"))
@@ -241,6 +253,31 @@ def test_ctrl_c_during_report_leaves_no_partial_file(real_store: Path, tmp_path:
     assert p.returncode == 130, (p.returncode, stderr)
     assert stderr.strip().splitlines() == ["actlab: interrupted"] and stdout == ""
     assert siblings(out) == ["report.html"] and out.read_text() == "the old report"  # no partial file, old kept
+
+
+def test_an_error_after_a_swallowed_ctrl_c_is_still_an_interruption(real_store: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C caught inside some library's import leaves a half-imported module that fails later
+    (seen: sympy's `module 'sympy' has no attribute 'core'`): exit 130, the old report kept."""
+    from actlab.cli import main as cli_main
+    from actlab.cli import report_cmd
+
+    def render(*args: object, **kwargs: object) -> Path:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass  # what a guarded import does with it
+        raise AttributeError("module 'halfway' has no attribute 'core'")
+
+    monkeypatch.setattr(report_cmd, "write_report", render)
+    out = tmp_path / "report.html"
+    out.write_text("the old report")
+    monkeypatch.setattr(sys, "argv", ["actlab", "report", "--store", str(real_store), "-o", str(out)])
+    with pytest.raises(SystemExit) as exit_:
+        cli_main.main()
+    assert exit_.value.code == 130
+    assert siblings(out) == ["report.html"] and out.read_text() == "the old report"
 
 
 # --- library level ------------------------------------------------------------------------------------

@@ -53,7 +53,14 @@ def report_command(
     previous = signal.signal(signal.SIGINT, on_ctrl_c) if main else None
     hook, sys.unraisablehook = sys.unraisablehook, on_unraisable
     try:
-        draft = write_report(store, work / out.name, command=command)
+        try:
+            draft = write_report(store, work / out.name, command=command)
+        except Exception:
+            # a Ctrl-C that lands inside an import some library guards (a half-imported module then
+            # fails later with an AttributeError) is still the user's Ctrl-C, not an internal error
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
         if interrupted:
             raise KeyboardInterrupt
         draft.replace(out)

@@ -131,7 +131,8 @@ def plan_summary(batches: list[Batch], store_path: str | Path) -> PlanSummary:
     """What a run would do (reads the store if it exists; writes nothing)."""
     trials = [t for b in batches for t in b.trials]
     stored = 0
-    if Path(store_path).exists():
+    # an empty file is a store another process is creating right now: nothing is stored in it yet
+    if Path(store_path).is_file() and Path(store_path).stat().st_size > 0:
         with Store(store_path, create=False) as store:
             stored = len(store.done(t.id for t in trials))
     settings = {tuple((k, str(v)) for k, v in t.config.items() if k != "seed") for t in trials}

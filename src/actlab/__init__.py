@@ -40,3 +40,8 @@ __all__ += ["Propagation", "Report", "analyze", "init_", "propagation"]
 from actlab.diagnostics import diagnose, monitor  # noqa: E402
 
 __all__ += ["diagnose", "monitor"]
+
+from actlab import nn  # noqa: E402,F401  (actlab.nn: GRU, LSTM, anneal; not in __all__, so `import *` keeps torch's nn)
+from actlab.nn import anneal  # noqa: E402
+
+__all__ += ["anneal"]

@@ -21,6 +21,15 @@ header{border-bottom:2px solid #333;margin-bottom:1rem}.meta{font-size:.85rem;co
 
 
 def render(store: str | Path, command: str) -> str:
+    """The report's HTML. Activations run eager here: the report calls each one a few times on large
+    grids, where compiling (automatic fusion) costs seconds per entry and saves milliseconds."""
+    from actlab.core.activation import auto_fuse
+
+    with auto_fuse(False):
+        return _render(store, command)
+
+
+def _render(store: str | Path, command: str) -> str:
     from actlab.report import catalog, depth, planar, single_sample
     from actlab.report.figures import assign
 

@@ -109,3 +109,13 @@ def test_bad_targets() -> None:
         actlab.analyze(42)
     with pytest.raises(actlab.SpecError, match="unknown function"):
         actlab.analyze("expr:x*foo(x)")
+
+
+@pytest.mark.parametrize("spec", ["relu", "tanh", "snake(a=0.7)", "square", "gelu", "hard_tanh", "noisy_hard_tanh",
+                                  "acon_c", "leaky_relu6", "expr:x*sigmoid(x)", "signed_square", "log_sigmoid"])
+def test_slope_profile_is_what_analyze_measures(spec: str) -> None:
+    """The monitor's cheap profile (lipschitz and active range alone) equals the full analysis."""
+    from actlab.analysis.measure import slope_profile
+
+    full, cheap = actlab.analyze(spec, cost=False), slope_profile(spec)
+    assert cheap == {"lipschitz": full["lipschitz"], "active_range": full["active_range"]}

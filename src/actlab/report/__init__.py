@@ -25,6 +25,10 @@ def summary_tables(store: str | Path, study: str) -> list[Any]:
         from actlab.report.planar import tables
 
         return tables(store)
+    if study == "benchmark":
+        from actlab.report.benchmark import tables as benchmark_tables
+
+        return benchmark_tables(store)
     from actlab.report.aggregate import cell_tables
 
     return list(cell_tables(store, study))

@@ -23,11 +23,12 @@ class Study:
 
 
 def studies() -> dict[str, Study]:
-    from actlab.studies import planar, single_sample
+    from actlab.studies import benchmark, planar, single_sample
 
     return {single_sample.NAME: Study(single_sample.NAME, single_sample.SingleSampleConfig, single_sample.plan,
                                       single_sample.run_batch),
-            planar.NAME: Study(planar.NAME, planar.PlanarConfig, planar.plan, planar.run_batch)}
+            planar.NAME: Study(planar.NAME, planar.PlanarConfig, planar.plan, planar.run_batch),
+            benchmark.NAME: Study(benchmark.NAME, benchmark.BenchmarkConfig, benchmark.plan, benchmark.run_batch)}
 
 
 def study(name: str) -> Study:

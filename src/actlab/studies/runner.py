@@ -69,11 +69,13 @@ def run_batch(batch: Batch, device: str = "cpu", threads: int | None = None,
 def batch_elements(batch: Batch) -> int:
     """Elements in each of the batch's per-step tensors: trials × population × hidden width × training
     points, summed over its trials (a key a study does not have counts 1). The planar study's are
-    (trials, width, points), the single-sample study's (trials, population)."""
+    (trials, width, points), the single-sample study's (trials, population), the benchmark's (trials,
+    minibatch, width)."""
     total = 0
     for t in batch.trials:
         c = t.config
-        points = c.get("n", 1) - round(c.get("n", 1) * c.get("test_fraction", 0))
+        n = c.get("n", 1)
+        points = c["minibatch"] if "minibatch" in c else n - round(n * c.get("test_fraction", 0))
         total += (c.get("popsize") or 1) * c.get("width", 1) * points
     return total
 

@@ -1,0 +1,161 @@
+"""The real-data benchmark: which activation, on real data, with statistics that say how sure.
+
+MLPs (features → width × depth → classes) are trained with minibatch SGD / Adam on MNIST-1D and
+scikit-learn's digits, breast_cancer and wine. Axes: the activation is under study; depth, width,
+initialisation and optimizer are settings reported separately; the learning rate is tuned away on
+the validation split (and reported as best and as the average over its grid, after Eger et al.
+2018); seeds are the replicates. A seed fixes the data split, the standardisation, the initial
+weights' random draws and the minibatch order, shared by every activation and learning rate
+(paired design). Model selection (epoch, learning rate) reads the validation split only; the test
+split is evaluated once per trial, on the selected weights. One batch is one cell (dataset,
+activation, depth, width, init, optimizer) with all its seeds × learning rates as one tensor program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+import actlab
+from actlab.results.store import TrialRecord
+from actlab.studies.config import ConfigError, seed_list
+from actlab.studies.plan import Batch, Trial
+
+NAME = "benchmark"
+DATASETS = ("mnist1d", "digits", "breast_cancer", "wine")
+OPTIMIZERS = ("adam", "sgd", "momentum")
+INITS = ("torch", "he", "lecun", "edge")
+ACTIVATIONS = ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "tanh", "sigmoid", "softplus",
+               "snake", "acon_c", "leaky_relu6"]
+TARGETS = {"mnist1d": 0.6, "digits": 0.95, "breast_cancer": 0.95, "wine": 0.95}
+"""Validation accuracy a trial must reach for `epochs_to_target` (each dataset its own: MNIST-1D's MLPs
+top out near 0.7)."""
+
+
+@dataclass
+class BenchmarkConfig:
+    datasets: list[str] = field(default_factory=lambda: list(DATASETS))
+    activations: list[str] = field(default_factory=lambda: list(ACTIVATIONS))
+    baseline: str = "relu"
+    """The activation every other one is compared with (paired tests); must be in `activations`."""
+    depths: list[int] = field(default_factory=lambda: [2, 6])
+    """Hidden layers."""
+    widths: list[int] = field(default_factory=lambda: [64])
+    inits: list[str] = field(default_factory=lambda: ["torch"])
+    optimizers: list[str] = field(default_factory=lambda: ["adam"])
+    lr: float | list[float] = field(default_factory=lambda: [0.001, 0.003, 0.01])
+    seeds: int | list[int] = 10
+    epochs: int = 30
+    minibatch: int = 128
+    val_fraction: float = 0.2
+    """Share of the training part held out for model selection."""
+    test_fraction: float = 0.25
+    """Share of a scikit-learn dataset held out as the test set (MNIST-1D has its own 1000)."""
+
+    def __post_init__(self) -> None:
+        self.seed_list = seed_list(self.seeds)
+        self.lr_list = [self.lr] if isinstance(self.lr, float) else list(self.lr)
+        checks = [
+            (self.datasets and all(d in DATASETS for d in self.datasets), "datasets",
+             f"a non-empty list of {', '.join(DATASETS)}"),
+            (self.activations and len(set(self.activations)) == len(self.activations), "activations",
+             "a non-empty list of distinct specs"),
+            (self.depths and all(d >= 1 for d in self.depths), "depths", "a non-empty list of integers ≥ 1"),
+            (self.widths and all(w >= 1 for w in self.widths), "widths", "a non-empty list of integers ≥ 1"),
+            (self.inits and all(i in INITS for i in self.inits), "inits", f"a non-empty list of {', '.join(INITS)}"),
+            (self.optimizers and all(o in OPTIMIZERS for o in self.optimizers), "optimizers",
+             f"a non-empty list of {', '.join(OPTIMIZERS)}"),
+            (self.lr_list and all(v > 0 for v in self.lr_list), "lr", "positive values"),
+            (self.epochs >= 1, "epochs", "an integer ≥ 1"),
+            (self.minibatch >= 1, "minibatch", "an integer ≥ 1"),
+            (0 < self.val_fraction < 1, "val_fraction", "a number in (0, 1)"),
+            (0 < self.test_fraction < 1, "test_fraction", "a number in (0, 1)"),
+        ]
+        for ok, key, allowed in checks:
+            if not ok:
+                raise ConfigError(f"{key}: expected {allowed}, got {getattr(self, key)!r}")
+        specs = [actlab.create(s).spec for s in self.activations]  # unknown names, bad arguments, formulas
+        for s, spec in zip(self.activations, specs):
+            if not actlab.create(spec).properties.elementwise:
+                raise ConfigError(f"activations: {s!r} is not elementwise; the benchmark's MLPs need one value "
+                                  "per unit (allowed: any elementwise name, spec or formula)")
+        if actlab.create(self.baseline).spec not in specs:
+            raise ConfigError(f"baseline: expected one of the activations ({', '.join(self.activations)}), "
+                              f"got {self.baseline!r}")
+
+    def resolved(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["seeds"], d["lr"] = self.seed_list, self.lr_list
+        return d
+
+
+def plan(cfg: BenchmarkConfig) -> list[Batch]:
+    """One batch per cell; its trials are the cell's seeds × learning rates."""
+    batches = []
+    baseline = actlab.create(cfg.baseline).spec
+    for dataset in cfg.datasets:
+        for spec in cfg.activations:
+            act = actlab.create(spec).spec
+            for depth in cfg.depths:
+                for width in cfg.widths:
+                    for init in cfg.inits:
+                        for opt in cfg.optimizers:
+                            trials = [Trial(_config(cfg, dataset, act, depth, width, init, opt, lr, seed, baseline),
+                                            task=dataset)
+                                      for seed in cfg.seed_list for lr in cfg.lr_list]
+                            batches.append(Batch(NAME, trials))
+    return batches
+
+
+def _config(cfg: BenchmarkConfig, dataset: str, act: str, depth: int, width: int, init: str, opt: str,
+            lr: float, seed: int, baseline: str) -> dict[str, Any]:
+    return {"study": NAME, "dataset": dataset, "activation": act, "depth": depth, "width": width, "init": init,
+            "optimizer": opt, "lr": lr, "epochs": cfg.epochs, "minibatch": cfg.minibatch,
+            "val_fraction": cfg.val_fraction, "test_fraction": cfg.test_fraction, "seed": int(seed),
+            "target": TARGETS[dataset], "baseline": baseline, "dtype": "float32"}
+
+
+def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
+    from actlab.engine.classifier import train_classifiers
+    from actlab.studies.realdata import split
+
+    c0 = batch.trials[0].config
+    splits = {s: split(c0["dataset"], s, val_fraction=c0["val_fraction"], test_fraction=c0["test_fraction"])
+              for s in dict.fromkeys(t.config["seed"] for t in batch.trials)}
+    parts = [splits[t.config["seed"]] for t in batch.trials]
+
+    def stack(name: str) -> torch.Tensor:
+        arr = np.stack([getattr(p, name) for p in parts])
+        return torch.as_tensor(arr, device=device)
+
+    first = parts[0]
+    sizes = [first.n_features, *[c0["width"]] * c0["depth"], first.n_classes]
+    out = train_classifiers(c0["activation"], sizes, stack("X_train"), stack("y_train"), stack("X_val"),
+                            stack("y_val"), stack("X_test"), stack("y_test"),
+                            seeds=[t.config["seed"] for t in batch.trials], lrs=[t.config["lr"] for t in batch.trials],
+                            optimizer=c0["optimizer"], init=c0["init"], epochs=c0["epochs"],
+                            batch_size=c0["minibatch"], target=c0["target"])
+    per_trial = out.seconds / len(batch.trials)
+    records = []
+    for i, t in enumerate(batch.trials):
+        c = t.config
+        val = [float(v) for v in np.asarray(out.val_accuracy[i])]
+        hit = -1 if out.epochs_to_target is None else int(out.epochs_to_target[i])
+        layers = out.diagnosis[i] if out.diagnosis is not None else []
+        metrics = {"test_accuracy": float(out.test_accuracy[i]), "test_loss": float(out.test_loss[i]),
+                   "best_epoch": int(out.best_epoch[i]), "val_accuracy": float(out.best_val_accuracy[i]),
+                   "epochs_to_target": hit if hit >= 0 else None, "time": per_trial,
+                   "train_loss": [float(v) for v in np.asarray(out.train_loss[i])],
+                   "dead": [_finite(layer["dead"]) for layer in layers],
+                   "saturated": [_finite(layer["saturated"]) for layer in layers]}
+        records.append(TrialRecord(NAME, t.task, c["activation"], c["optimizer"], c["seed"], c, metrics,
+                                   curve=list(enumerate(val))))
+    return records
+
+
+def _finite(v: Any) -> float | None:
+    return None if v is None or not np.isfinite(v) else float(v)

@@ -108,7 +108,7 @@ def test_unknown_dataset_and_missing_mnist1d(monkeypatch: pytest.MonkeyPatch) ->
     realdata._mnist1d.cache_clear()
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)  # what an environment without the package looks like
     try:
-        with pytest.raises(ActlabInputError, match=r"pip install actlab\[mnist1d\].*digits, breast_cancer, wine"):
+        with pytest.raises(ActlabInputError, match=r"pip install mnist1d\).*digits, breast_cancer, wine"):
             split("mnist1d", 0)
     finally:
         realdata._mnist1d.cache_clear()

@@ -7,7 +7,7 @@ Batched: `actlab.engine.classifier.train_classifiers`, every trial of the cell i
 program. Same data (one split per seed), epochs, batch size and optimizer. Prints trials/s of both
 and their ratio per cell (goal: ≥ 10× on a CPU), also with the dead / saturated diagnosis included.
 
-A cell: dataset × depth × activation, width 64, 10 seeds × 2 learning rates (20 trials), Adam,
+A cell: dataset × depth × activation, width 64 (`--width`), 10 seeds × 2 learning rates (20 trials), Adam,
 one thread. `--naive-trials` trains only the first few trials the naive way (a rate is a rate). Both
 ways are warmed up untimed first; the batched time is the better of two runs.
 
@@ -75,6 +75,7 @@ def naive(act: str, sizes: list[int], data: dict[str, torch.Tensor], seeds: list
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--naive-trials", type=int, default=20)
     ap.add_argument("--datasets", nargs="+", default=["mnist1d", "digits"])
@@ -86,7 +87,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     seeds = [s for s in range(10) for _ in LRS]
     lrs = [lr for _ in range(10) for lr in LRS]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.device}; width 64, Adam, "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.device}; width {args.width}, Adam, "
           f"{len(seeds)} trials per cell (10 seeds x {len(LRS)} lrs), {args.epochs} epochs, batch {args.batch_size}")
     print(f"{'cell':28s} {'naive trials/s':>14s} {'batched trials/s':>16s} {'ratio':>7s} {'w/ diagnose':>10s}")
     ratios = []
@@ -94,7 +95,7 @@ def main() -> None:
         data = cell_data(dataset, seeds, args.device)
         d, classes = data["X_train"].shape[2], int(data["y_train"].max()) + 1
         for depth in args.depths:
-            sizes = [d, *[64] * depth, classes]
+            sizes = [d, *[args.width] * depth, classes]
             for act in args.activations:
                 k = args.naive_trials
                 few = {key: v[:k] for key, v in data.items()}

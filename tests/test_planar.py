@@ -119,3 +119,74 @@ def test_small_planar_run_learns_the_circle() -> None:
     rec = run_batch(plan(deep)[0])[0]
     assert rec.config["layers"] == 2 and len(rec.metrics["weights"]) == 6
     assert math.isfinite(rec.metrics["final_loss"])
+
+
+# --- the planar article's setup: Glorot init, no hidden bias, Keras RMSprop, its datasets -----------------
+
+
+def test_glorot_init_bounds_and_zero_biases() -> None:
+    params = init_mlp([0, 1], [2, 300, 1], torch.float64, init="glorot")
+    bound = math.sqrt(6 / (2 + 300))  # Glorot & Bengio (2010): U(±√(6/(fan_in + fan_out)))
+    w = params[0]
+    assert w.abs().max() <= bound and w.abs().max() > 0.95 * bound
+    assert abs(float(w.var()) - bound**2 / 3) < 0.1 * bound**2 / 3  # variance of U(±a) is a²/3
+    assert all(float(b.abs().max()) == 0.0 for b in params[1::2])
+    no_bias = init_mlp([0], [2, 4, 1], torch.float64, hidden_bias=False)
+    assert float(no_bias[1].abs().max()) == 0.0 and float(no_bias[3].abs().max()) > 0.0
+    with pytest.raises(ValueError, match="unknown init 'he'"):
+        init_mlp([0], [2, 4, 1], init="he")
+
+
+def test_no_hidden_bias_with_keras_rmsprop_matches_a_hand_written_loop() -> None:
+    """use_bias=False on the hidden layer, RMSprop as Keras defines it (ρ 0.9, ε 1e-7), written out by hand."""
+    X, y, Xt, yt = _data([3], "circle")
+    act = actlab.create("square").requires_grad_(False)
+    out = train_mlp(act, [2, 2, 1], X, y, Xt, yt, seeds=[3], optimizer="rmsprop-keras", lr=0.01, steps=40,
+                    init="glorot", hidden_bias=False)
+    W1, _, W2, b2 = (p[0].clone().double().requires_grad_(True) for p in init_mlp([3], [2, 2, 1], init="glorot",
+                                                                                 hidden_bias=False))
+    v = [torch.zeros_like(p) for p in (W1, W2, b2)]
+    x, t = X[0].double(), y[0].double()
+    for _ in range(40):
+        loss = F.binary_cross_entropy_with_logits((W2 @ (W1 @ x) ** 2 + b2)[0], t)
+        grads = torch.autograd.grad(loss, (W1, W2, b2))
+        with torch.no_grad():
+            for p, g, s in zip((W1, W2, b2), grads, v):
+                s.mul_(0.9).add_(0.1 * g * g)
+                p.sub_(0.01 * g / (s.sqrt() + 1e-7))
+    with torch.no_grad():
+        want = F.binary_cross_entropy_with_logits((W2 @ (W1 @ x) ** 2 + b2)[0], t)
+    assert abs(float(out.final_loss[0]) - float(want)) < 1e-4
+    assert float(out.params[1].abs().max()) == 0.0  # the hidden bias stayed out of training
+    assert out.curve.shape == (1, len(out.curve_steps)) and out.curve_steps[0] == 0 and out.curve_steps[-1] == 40
+
+
+def test_article_datasets_by_their_definitions() -> None:
+    from actlab.studies.datasets import beyond
+
+    X, y = make("disc", 400, 0.0, 0)  # Playground's circle with radius 2: class 1 within 1, class 0 in [1.4, 2]
+    r = np.hypot(*X.T)
+    assert np.all(r[y == 1] <= 1.0 + 1e-9) and np.all((r[y == 0] >= 1.4 - 1e-9) & (r[y == 0] <= 2.0 + 1e-9))
+    assert y.mean() == 0.5
+    X, y = make("cos_wave", 400, 0.0, 0)
+    assert np.array_equal(y, (X[:, 1] > np.cos(X[:, 0])).astype(float))
+    assert X[:, 0].min() >= -2 * math.pi and X[:, 0].max() <= 2 * math.pi and np.abs(X[:, 1]).max() <= 2
+    assert X[:, 0].max() - X[:, 0].min() > 3 * math.pi  # the article's units: about two periods, not scaled
+    Xb, yb = beyond("cos_wave", 200, 0)
+    assert Xb[:, 0].min() >= 2 * math.pi and np.array_equal(yb, (Xb[:, 1] > np.cos(Xb[:, 0])).astype(float))
+
+
+def test_article_preset_runs_and_stores_its_setup() -> None:
+    cfg = build(PlanarConfig, {"datasets": ["cos_wave"], "activations": ["relu", "mixed(acts=['cos', 'identity'])"],
+                               "widths": [2], "init": "glorot", "bias_free": ["mixed(acts=['cos', 'identity'])"],
+                               "optimizers": ["rmsprop-keras"], "lr": 0.001, "seeds": 2, "steps": 20, "n": 40})
+    recs = [r for b in plan(cfg) for r in run_batch(b)]
+    by = {r.activation: r for r in recs}
+    mixed = by[actlab.create("mixed(acts=['cos', 'identity'])").spec]
+    assert mixed.config["hidden_bias"] is False and "hidden_bias" not in by["relu"].config
+    assert mixed.config["init"].startswith("Keras") and max(abs(v) for v in mixed.metrics["weights"][1]) == 0.0
+    assert len(mixed.curve) >= 2 and mixed.curve[-1][0] == 20
+    with pytest.raises(ConfigError, match="bias_free"):
+        build(PlanarConfig, {"activations": ["relu"], "bias_free": ["tanh"]})
+    with pytest.raises(ConfigError, match="init"):
+        build(PlanarConfig, {"init": "he"})

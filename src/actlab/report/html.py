@@ -30,15 +30,15 @@ def render(store: str | Path, command: str) -> str:
 
 
 def _render(store: str | Path, command: str) -> str:
-    from actlab.report import benchmark, catalog, depth, planar, single_sample
+    from actlab.report import benchmark, catalog, claims, depth, planar, single_sample
     from actlab.report.figures import assign
 
     with Store(store, create=False) as s:
         runs = s.runs()
         names = s.distinct("activation") + s.distinct("optimizer")
     assign(names)  # one colour per activation (and optimizer) in every figure
-    sections = [sec for sec in (catalog.section(store), depth.section(store), single_sample.section(store),
-                                 planar.section(store), benchmark.section(store))
+    sections = [sec for sec in (claims.section(store), catalog.section(store), depth.section(store),
+                                 single_sample.section(store), planar.section(store), benchmark.section(store))
                 if sec is not None]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     runs_html = "".join(f"<li><code>{html.escape(r['command'])}</code> — actlab {html.escape(r['actlab'])}, "
@@ -51,7 +51,7 @@ def _render(store: str | Path, command: str) -> str:
             "<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>"
             if findings else "<p>The store holds no trials yet.</p>"]
     for sec in sections:
-        body.append(f"<section><h2>{html.escape(sec.title)}</h2>{sec.html}</section>")
+        body.append(f"<section id='{claims.slug(sec.title)}'><h2>{html.escape(sec.title)}</h2>{sec.html}</section>")
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'><title>actlab report</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")

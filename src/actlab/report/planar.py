@@ -18,6 +18,7 @@ from actlab.engine.mlp import forward
 from actlab.report.aggregate import load
 from actlab.report.figures import colours, finish_grid, plt, png
 from actlab.report.single_sample import Section, _img
+from actlab.studies.datasets import extent
 from actlab.studies.planar import data, sizes
 
 STUDY = "planar"
@@ -121,11 +122,13 @@ def _model(t: dict[str, Any]) -> list[torch.Tensor]:
                                                                                           shapes)]
 
 
-def _grid() -> tuple[np.ndarray, torch.Tensor]:
-    lin = np.linspace(-1.2, 1.2, GRID)
-    xx, yy = np.meshgrid(lin, lin)
+def _grid(dataset: str) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """The plot's x1 and x2 axes (all of the dataset with a margin: `datasets.extent`) and its points."""
+    h1, h2 = extent(dataset)
+    lin1, lin2 = np.linspace(-h1, h1, GRID), np.linspace(-h2, h2, GRID)
+    xx, yy = np.meshgrid(lin1, lin2)
     pts = torch.tensor(np.stack([xx.ravel(), yy.ravel()]), dtype=torch.float64)[None]  # (1, 2, G²)
-    return lin, pts
+    return lin1, lin2, pts
 
 
 def _predict(t: dict[str, Any], pts: torch.Tensor) -> tuple[np.ndarray, list[torch.Tensor]]:
@@ -137,7 +140,7 @@ def _predict(t: dict[str, Any], pts: torch.Tensor) -> tuple[np.ndarray, list[tor
 
 def boundaries(trials: list[dict[str, Any]], best: dict[Key, list[dict[str, Any]]], d: str, acts: list[str],
                widths: list[int], average: bool) -> str:
-    lin, pts = _grid()
+    lin1, lin2, pts = _grid(d)
     fig, axes = plt.subplots(len(acts), len(widths), figsize=(1.9 * len(widths) + 1, 1.9 * len(acts) + 0.4),
                              squeeze=False)
     for i, a in enumerate(acts):
@@ -155,9 +158,9 @@ def boundaries(trials: list[dict[str, Any]], best: dict[Key, list[dict[str, Any]
             rep = min(ts, key=lambda t: t["seed"])
             probs = np.mean([_predict(t, pts)[0] for t in ts], 0) if average else _predict(rep, pts)[0]
             p = probs.reshape(GRID, GRID)
-            ax.contourf(lin, lin, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", vmin=0, vmax=1)
+            ax.contourf(lin1, lin2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", vmin=0, vmax=1)
             if not average:
-                ax.contour(lin, lin, p, levels=[0.5], colors="white", linewidths=1.2)
+                ax.contour(lin1, lin2, p, levels=[0.5], colors="white", linewidths=1.2)
                 X, y, _, _ = data(rep["config"])
                 ax.scatter(X[:, 0], X[:, 1], c=np.where(y > 0.5, "#ff7f0e", "#17becf"), s=5, edgecolors="k",
                            linewidths=0.25)
@@ -218,7 +221,8 @@ def feature_space(trials: list[dict[str, Any]], best: dict[Key, list[dict[str, A
 def neurons(trials: list[dict[str, Any]], best: dict[Key, list[dict[str, Any]]], d: str, acts: list[str],
             widths: list[int]) -> str:
     w = next((w for w in widths if 3 <= w <= 8), widths[0])
-    lin, pts = _grid()
+    _, _, pts = _grid(d)
+    h1, h2 = extent(d)
     fig, axes = plt.subplots(len(acts), w, figsize=(1.6 * w + 0.8, 1.7 * len(acts) + 0.4), squeeze=False)
     for i, a in enumerate(acts):
         ts = best.get((d, a, w))
@@ -232,7 +236,8 @@ def neurons(trials: list[dict[str, Any]], best: dict[Key, list[dict[str, Any]]],
             if i == 0:
                 ax.set_title(f"neuron {k + 1}", fontsize=9)
             if hidden is not None:
-                ax.imshow(hidden[k].reshape(GRID, GRID), origin="lower", extent=(-1.2, 1.2, -1.2, 1.2), cmap="viridis")
+                ax.imshow(hidden[k].reshape(GRID, GRID), origin="lower", extent=(-h1, h1, -h2, h2), cmap="viridis",
+                          aspect="equal" if h1 == h2 else "auto")
     fig.suptitle(f"{d}, width {w}: each first-layer neuron's output over the plane (representative seed)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return png(fig)

@@ -5,6 +5,11 @@ a planar dataset (circle, xor, gauss, spiral, periodic, square, moons), for seve
 activations, optimizers and seeds. Axes: activation and width are under study; the learning
 rate is tuned away (best per cell by test accuracy); the dataset is the task. Trials of one
 width, depth, activation, optimizer and learning rate — every dataset and seed — are one batch.
+
+The planar article's own setup (seed 004: Keras Dense layers, Glorot-uniform weights, zero biases,
+`use_bias=False` where its code says so, RMSprop at Keras's defaults, data in its own units) is the
+preset `planar-article.toml`: `init = "glorot"`, `bias_free` naming the activations whose hidden
+layer has no bias, `optimizers = ["rmsprop-keras"]`, datasets `disc` and `cos_wave`.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ import actlab
 from actlab.engine.mlp import train_mlp
 from actlab.results.store import TrialRecord
 from actlab.studies.config import ConfigError, measured, seed_list
-from actlab.studies.datasets import DATASETS, make
+from actlab.studies.datasets import ARTICLE_DATASETS, DATASETS, make
 from actlab.studies.plan import Batch, Trial
 
 NAME = "planar"
-OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop")
+OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop", "rmsprop-keras")
+INITS = {"torch": "nn.Linear default from the seed",
+         "glorot": "Keras glorot_uniform weights, zero biases, from the seed"}
 
 
 @dataclass
@@ -44,13 +51,17 @@ class PlanarConfig:
     """Points per dataset (train and test together)."""
     test_fraction: float = 0.5
     noise: float = 0.1
+    init: str = "torch"
+    """"torch" (nn.Linear's U(±1/√fan_in) for weights and biases) or "glorot" (Keras: Glorot-uniform, zero biases)."""
+    bias_free: list[str] = field(default_factory=list)
+    """Activations (as listed in `activations`) whose hidden layers have no bias (Keras use_bias=False)."""
 
     def __post_init__(self) -> None:
         self.seed_list = seed_list(self.seeds)
         self.lr_list = [self.lr] if isinstance(self.lr, float) else list(self.lr)
         checks = [
-            (all(d in DATASETS for d in self.datasets) and self.datasets, "datasets",
-             f"a non-empty list of {', '.join(DATASETS)}"),
+            (all(d in DATASETS + ARTICLE_DATASETS for d in self.datasets) and self.datasets, "datasets",
+             f"a non-empty list of {', '.join(DATASETS + ARTICLE_DATASETS)}"),
             (all(w >= 1 for w in self.widths) and self.widths, "widths", "a non-empty list of integers ≥ 1"),
             (self.layers >= 1, "layers", "an integer ≥ 1"),
             (all(o in OPTIMIZERS for o in self.optimizers) and self.optimizers, "optimizers",
@@ -60,6 +71,8 @@ class PlanarConfig:
             (self.n >= 10, "n", "an integer ≥ 10"),
             (0 < self.test_fraction < 1, "test_fraction", "a number in (0, 1)"),
             (0 <= self.noise <= 1, "noise", "a number in [0, 1]"),
+            (self.init in INITS, "init", f"one of {', '.join(INITS)}"),
+            (all(b in self.activations for b in self.bias_free), "bias_free", "activations listed in `activations`"),
         ]
         for ok, key, allowed in checks:
             if not ok:
@@ -79,6 +92,7 @@ def plan(cfg: PlanarConfig) -> list[Batch]:
     batches = []
     for spec in cfg.activations:
         act = actlab.create(spec).spec  # formulas too
+        extra: dict[str, Any] = {"hidden_bias": False} if spec in cfg.bias_free else {}
         for width in cfg.widths:
             for opt in cfg.optimizers:
                 for lr in cfg.lr_list:
@@ -88,8 +102,7 @@ def plan(cfg: PlanarConfig) -> list[Batch]:
                             config = {"study": NAME, "dataset": dataset, "activation": act, "width": width,
                                       "layers": cfg.layers, "optimizer": opt, "lr": lr, "steps": cfg.steps,
                                       "n": cfg.n, "test_fraction": cfg.test_fraction, "noise": cfg.noise,
-                                      "seed": int(seed), "init": "nn.Linear default from the seed",
-                                      "dtype": "float32"}
+                                      "seed": int(seed), "init": INITS[cfg.init], "dtype": "float32", **extra}
                             trials.append(Trial(config, task=dataset))
                     batches.append(Batch(NAME, trials))
     return batches
@@ -119,7 +132,7 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
 
     out = train_mlp(act, sizes(c0), stack(0, True), stack(1, False), stack(2, True), stack(3, False),
                     seeds=[t.config["seed"] for t in batch.trials], optimizer=c0["optimizer"], lr=c0["lr"],
-                    steps=c0["steps"])
+                    steps=c0["steps"], init=init_name(c0), hidden_bias=c0.get("hidden_bias", True))
     per_trial = out.seconds / len(batch.trials)
     records = []
     for i, t in enumerate(batch.trials):
@@ -129,5 +142,11 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
                    "final_loss": float(out.final_loss[i]), "test_loss": float(out.test_loss[i]),
                    "steps_to_95": hit if hit >= 0 else None, "time": per_trial,
                    "weights": [p[i].double().cpu().flatten().tolist() for p in out.params]}
-        records.append(TrialRecord(NAME, t.task, c["activation"], c["optimizer"], c["seed"], c, metrics))
+        curve = [(s, float(v)) for s, v in zip(out.curve_steps, out.curve[i].double().cpu()) if v.isfinite()]
+        records.append(TrialRecord(NAME, t.task, c["activation"], c["optimizer"], c["seed"], c, metrics, curve))
     return records
+
+
+def init_name(config: dict[str, Any]) -> str:
+    """The `init` option ("torch" / "glorot") a trial's config describes."""
+    return next(k for k, v in INITS.items() if v == config["init"])

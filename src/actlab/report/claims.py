@@ -23,6 +23,7 @@ TITLE = "Claims: what the source articles say, and what actlab measures"
 SECTIONS = {"catalog": "The activations: what each one is",
             "single-sample": "Single sample: does the activation or the optimizer decide convergence?",
             "planar": "Planar: what can each activation learn?",
+            "benchmark": "Real data: which activation, and how sure?",
             "noise": "Noise and saturation",
             "depth": "Depth: signal propagation at initialisation"}
 """Section key → the title of the report section it links to."""

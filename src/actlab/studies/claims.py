@@ -76,7 +76,7 @@ class Claim:
     setup: str
     rule: str
     section: str
-    """The report section with the figure: 'catalog', 'single-sample', 'planar', 'noise' or 'depth'."""
+    """The report section with the figure: 'catalog', 'single-sample', 'planar', 'benchmark', 'noise' or 'depth'."""
     check: Callable[[Evidence], Measured]
 
 
@@ -96,9 +96,9 @@ class Row:
 
 def claims() -> list[Claim]:
     """Every claim of the ledger, article by article."""
-    from actlab.studies import claims_catalog, claims_planar, claims_single
+    from actlab.studies import claims_benchmark, claims_catalog, claims_planar, claims_single
 
-    return [*claims_single.CLAIMS, *claims_catalog.CLAIMS, *claims_planar.CLAIMS]
+    return [*claims_single.CLAIMS, *claims_catalog.CLAIMS, *claims_benchmark.CLAIMS, *claims_planar.CLAIMS]
 
 
 def ledger(store: str | Path | None) -> list[Row]:

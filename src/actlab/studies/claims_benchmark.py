@@ -1,0 +1,99 @@
+"""The catalog articles' (001, 002) claims about training, checked on real data by the benchmark study:
+paired over seeds, test accuracy at the learning rate chosen on validation, Wilcoxon signed-rank with
+Holm's correction against relu per dataset and setting (`actlab.studies.benchmark_results`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from actlab.studies.benchmark_results import ALPHA, Comparison, comparisons, frame
+from actlab.studies.claims import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    NOT_RUN_HERE,
+    REPRODUCED,
+    Claim,
+    Evidence,
+    Measured,
+)
+
+SETUP = ("benchmark study as run (actlab run benchmark): MLPs on real data, test accuracy at the learning rate "
+         "chosen on validation, paired over seeds against relu (Wilcoxon, Holm); the articles state no setup")
+
+
+def _cells(ev: Evidence, act: str, deepest: bool) -> tuple[list[Comparison], int] | None:
+    """`act`'s comparisons with relu (per dataset × setting; only at the deepest depth if `deepest`), and
+    that depth; None when the store has no benchmark trials of `act` against relu."""
+    trials = ev.trials("benchmark")
+    if not trials:
+        return None
+    f = frame(trials)
+    if f.baseline != "relu" or act not in f.activations:
+        return None
+    depth = max(s[0] for s in f.settings)
+    cs = [c for c in comparisons(f) if c.activation == act and c.n >= 2 and (not deepest or c.setting[0] == depth)]
+    return (cs, depth) if cs else None
+
+
+def _describe(cs: list[Comparison]) -> str:
+    return "; ".join(f"{c.dataset} depth {c.setting[0]}: {c.mean:.3f} vs relu {c.mean - c.diff:.3f} "
+                     f"(Δ {c.diff:+.3f}, Holm p = {c.p_holm:.2g}, n = {c.n})" for c in cs)
+
+
+def _better(cs: list[Comparison]) -> int:
+    return sum(c.p_holm < ALPHA and c.diff > 0 for c in cs)
+
+
+def _worse(cs: list[Comparison]) -> int:
+    return sum(c.p_holm < ALPHA and c.diff < 0 for c in cs)
+
+
+def _deep_tanh_sigmoid(ev: Evidence) -> Measured:
+    found = [_cells(ev, a, deepest=True) for a in ("tanh", "sigmoid")]
+    if any(f is None for f in found):
+        return NOT_RUN_HERE
+    parts, verdicts = [], []
+    for a, pair in zip(("tanh", "sigmoid"), found):
+        assert pair is not None
+        cs, depth = pair
+        parts.append(f"{a}, worse than relu in {_worse(cs)} of {len(cs)} cells at depth {depth}: {_describe(cs)}")
+        verdicts.append(REPRODUCED if _worse(cs) * 2 > len(cs) else
+                        NOT_REPRODUCED if _worse(cs) == 0 or _better(cs) else INCONCLUSIVE)
+    verdict = (REPRODUCED if all(v == REPRODUCED for v in verdicts) else
+               NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE)
+    return Measured(". ".join(parts), verdict)
+
+
+def _better_than_relu(act: str, deepest: bool) -> Callable[[Evidence], Measured]:
+    def check(ev: Evidence) -> Measured:
+        found = _cells(ev, act, deepest)
+        if found is None:
+            return NOT_RUN_HERE
+        cs, _ = found
+        up, down = _better(cs), _worse(cs)
+        verdict = (REPRODUCED if up * 2 >= len(cs) and not down else
+                   NOT_REPRODUCED if up == 0 else INCONCLUSIVE)
+        return Measured(f"{act} better than relu in {up}, worse in {down} of {len(cs)} cells: {_describe(cs)}",
+                        verdict)
+    return check
+
+
+RULE_DEEP = ("At the benchmark's deepest depth, per dataset: tanh (and sigmoid) significantly worse than relu "
+             f"(Holm-adjusted Wilcoxon p < {ALPHA:g}). Reproduced if each is worse in more than half of the cells; "
+             "not reproduced if either is worse in none, or better in any; otherwise inconclusive.")
+RULE_BETTER = (f"Per dataset and setting: significantly better than relu (Holm-adjusted Wilcoxon p < {ALPHA:g}). "
+               "Reproduced if better in at least half of the cells and worse in none; not reproduced if better in "
+               "none; otherwise inconclusive.")
+
+CLAIMS = [
+    Claim("001-deep-tanh-sigmoid", "001", "Tanh and sigmoid cause a large vanishing-gradient problem, so they are "
+          "not recommended in deep networks (ReLU is the default).", SETUP, RULE_DEEP, "benchmark",
+          _deep_tanh_sigmoid),
+    Claim("001-swish-trains", "001", "Swish (SiLU) changes smoothly at 0 where ReLU changes abruptly, which makes "
+          "it converge more easily in training.", SETUP, RULE_BETTER, "benchmark",
+          _better_than_relu("silu", deepest=False)),
+    Claim("002-selu-deep", "002", "SELU's outputs keep a constant variance, which helps deep networks against "
+          "unstable gradients.", SETUP + "; the deepest depth only",
+          RULE_BETTER.replace("Per dataset and setting", "At the deepest depth, per dataset"), "benchmark",
+          _better_than_relu("selu", deepest=True)),
+]

@@ -9,8 +9,10 @@ so a mismatch here means the article printed something else.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,7 +87,7 @@ def _softmax(ev: Evidence) -> Measured:
 def _deriv_range(name: str, lo: float, hi: float, ev: Evidence) -> Measured:
     """Rule: reproduced if the analyser's derivative range lies within the stated interval (1e-9 slack);
     the article is wrong otherwise."""
-    r = actlab.analyze(name, cost=False)["derivative_range"]
+    r = _analysis(name)["derivative_range"]
     ok = r[0] >= lo - 1e-9 and r[1] <= hi + 1e-9
     return Measured(f"{name}′ ranges over [{r[0]:.6g}, {r[1]:.6g}]", REPRODUCED if ok else WRONG)
 
@@ -100,8 +102,8 @@ def _relu_grad(ev: Evidence) -> Measured:
 def _centred(ev: Evidence) -> Measured:
     """Rule: reproduced if tanh's output mean under N(0, 1) is within 0.01 of 0 and sigmoid's is not
     (|mean| ≥ 0.1); the article is wrong otherwise."""
-    t = actlab.analyze("tanh", cost=False)["output_moments"]["mean"]
-    s = actlab.analyze("sigmoid", cost=False)["output_moments"]["mean"]
+    t = _analysis("tanh")["output_moments"]["mean"]
+    s = _analysis("sigmoid")["output_moments"]["mean"]
     ok = abs(t) < 0.01 and abs(s) >= 0.1
     return Measured(f"output mean under N(0, 1): tanh {t:.3g}, sigmoid {s:.4f}", REPRODUCED if ok else WRONG)
 
@@ -109,15 +111,15 @@ def _centred(ev: Evidence) -> Measured:
 def _dead(ev: Evidence) -> Measured:
     """Rule: reproduced if ReLU's dead fraction (share of N(0, 1) inputs with zero derivative) is ≥ 0.25
     and Leaky ReLU's is < 1e-6; the article is wrong otherwise."""
-    r = actlab.analyze("relu", cost=False)["dead_fraction"]
-    lk = actlab.analyze("leaky_relu", cost=False)["dead_fraction"]
+    r = _analysis("relu")["dead_fraction"]
+    lk = _analysis("leaky_relu")["dead_fraction"]
     return Measured(f"dead fraction under N(0, 1): ReLU {r:.3f}, Leaky ReLU {lk:.1e}",
                     REPRODUCED if r >= 0.25 and lk < 1e-6 else WRONG)
 
 
 def _relu6_leaky(ev: Evidence) -> Measured:
     """Rule: reproduced if leaky_relu6 is bounded above (maximum 6) and never dies (dead fraction < 1e-6)."""
-    d = actlab.analyze("leaky_relu6", cost=False)
+    d = _analysis("leaky_relu6")
     top = d["maximum"]["value"] if d["maximum"] else float("inf")
     ok = top <= 6 + 1e-9 and d["dead_fraction"] < 1e-6
     return Measured(f"leaky_relu6: maximum {top:g}, dead fraction {d['dead_fraction']:.1e}",
@@ -128,7 +130,7 @@ def _relu6_all(ev: Evidence) -> Measured:
     """Rule: the problems the article lists are a vanishing gradient, a non-zero-centred output, dying and
     explosion; the article is wrong if leaky_relu6 still has one: a hard-saturated side (derivative 0
     beyond a threshold) or an output mean under N(0, 1) with |mean| ≥ 0.1. Reproduced otherwise."""
-    d = actlab.analyze("leaky_relu6", cost=False)
+    d = _analysis("leaky_relu6")
     hard = [side for side in ("left", "right") if d["saturation"][side]["kind"] == "hard"]
     mean = d["output_moments"]["mean"]
     bad = hard or abs(mean) >= 0.1
@@ -139,7 +141,7 @@ def _relu6_all(ev: Evidence) -> Measured:
 def _swish_shape(ev: Evidence) -> Measured:
     """Rule: reproduced if the analyser finds Swish non-monotonic with a finite minimum and smooth (C^∞)
     while ReLU has a kink at 0."""
-    s, r = actlab.analyze("swish", cost=False), actlab.analyze("relu", cost=False)
+    s, r = _analysis("swish"), _analysis("relu")
     ok = not s["monotonic"] and s["minimum"] is not None and s["smoothness"] == float("inf") and r["kinks"] == [0.0]
     m = s["minimum"] or {"value": float("nan"), "at": float("nan")}
     return Measured(f"Swish monotonic: {s['monotonic']}; minimum {m['value']:.4f} at x = {m['at']:.4f}; smoothness "
@@ -189,7 +191,7 @@ def _saturation(ev: Evidence) -> Measured:
     0.25·x + 0.5) and ±1 (hard tanh); the article is wrong otherwise."""
     found = {}
     for name in ("hard_sigmoid_gulcehre", "hard_tanh"):
-        s = actlab.analyze(name, cost=False)["saturation"]
+        s = _analysis(name)["saturation"]
         found[name] = (s["left"]["kind"], s["left"]["threshold"], s["right"]["kind"], s["right"]["threshold"])
     ok = (found["hard_sigmoid_gulcehre"] == ("hard", -2.0, "hard", 2.0)
           and found["hard_tanh"] == ("hard", -1.0, "hard", 1.0))
@@ -209,8 +211,15 @@ def _contractive(ev: Evidence) -> Measured:
     return Measured("; ".join(words), REPRODUCED if ok else WRONG)
 
 
+@functools.lru_cache(maxsize=64)
+def _analysis(name: str) -> Any:
+    """The analyser's report on `name` (deterministic, so measured once per process: several claims read
+    the same activation)."""
+    return actlab.analyze(name, cost=False)
+
+
 def fixed_points(name: str) -> list[dict]:
-    return actlab.analyze(name, cost=False)["fixed_points"]
+    return _analysis(name)["fixed_points"]
 
 
 def _points(ps: list[dict], fmt: str = "g") -> str:

@@ -1,5 +1,7 @@
 """actlab.anneal: the curves against hand-computed values, the attribute set on every matching unit,
-and eval() still the expectation of the noisy units (checked by Monte Carlo) at the values it sets."""
+and eval() still the expectation of the noisy units (checked by Monte Carlo) at the values it sets;
+with the output mode's clip (the default), eval() is the clipped unit at the mean noise and every
+output stays in the hard function's range."""
 
 from __future__ import annotations
 
@@ -127,9 +129,10 @@ def _expected(kind: str, x: float, alpha: float, c: float, p: float, noise: str)
 @pytest.mark.parametrize("kind", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("noise", ["normal", "half_normal"])
 def test_train_mean_is_eval_output_at_scheduled_c(kind, noise) -> None:
+    """clip=False, the paper's literal formula: eval() is exactly E[φ]."""
     torch.manual_seed(0)
     alpha, p = (1.15, 0.75) if kind == "tanh" else (1.1, -1.25)  # p exact in float32
-    act = actlab.create(f"noisy_hard_{kind}(noise='{noise}', p={p}, mode='output')").double()
+    act = actlab.create(f"noisy_hard_{kind}(noise='{noise}', p={p}, mode='output', clip=False)").double()
     act.fuse(False)  # eager: 800k elements would otherwise compile a kernel first (seconds)
     points = [-3.0, -1.4, 0.3, 2.5] if kind == "tanh" else [-5.0, -2.6, 1.0, 3.5]
     sched = actlab.anneal(act, "c", start=2.0, end=0.25, steps=4, kind="exponential")
@@ -144,3 +147,65 @@ def test_train_mean_is_eval_output_at_scheduled_c(kind, noise) -> None:
         se = y.std(dim=0) / math.sqrt(y.shape[0])
         assert ((y.mean(dim=0) - want).abs() <= 4 * se + 1e-12).all(), (c, y.mean(dim=0), want, se)
         assert (se[[0, 1, 3]] > 0).all()  # the saturated points are noisy in train mode
+
+
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("noise", ["normal", "half_normal"])
+def test_clipped_eval_is_the_unit_at_the_mean_noise(kind, noise) -> None:
+    """clip=True (the default): eval() is clamp(E-formula, lo, hi), the clipped unit at E[ε], at every c
+    the schedule sets; train() stays in [lo, hi] at points where the unclipped unit leaves it."""
+    torch.manual_seed(0)
+    alpha, p = (1.15, 0.75) if kind == "tanh" else (1.1, -1.25)
+    lo, hi = (-1.0, 1.0) if kind == "tanh" else (0.0, 1.0)
+    act = actlab.create(f"noisy_hard_{kind}(noise='{noise}', p={p})").double()
+    points = [-30.0, -3.0, 0.3, 2.5, 30.0] if kind == "tanh" else [-60.0, -5.0, 1.0, 3.5, 60.0]
+    sched = actlab.anneal(act, "c", start=2.0, end=0.25, steps=4, kind="exponential")
+    for step in (0, 4):
+        c = sched(step)
+        want = torch.tensor([min(max(_expected(kind, v, alpha, c, p, noise), lo), hi) for v in points],
+                            dtype=torch.float64)
+        assert want[0] == hi and want[-1] == lo  # by hand: the unclipped values lie beyond [lo, hi] there
+        x = torch.tensor(points, dtype=torch.float64).repeat(20_000, 1)
+        act.eval()
+        torch.testing.assert_close(act(x[:1])[0], want, rtol=0, atol=1e-12)
+        act.train()
+        y = act(x)
+        assert ((y >= lo) & (y <= hi)).all() and y.std(dim=0)[1] > 0
+
+
+# --- the output mode's clip: bounded, not monotone; values by hand ---------------------------------
+
+def test_clip_values_by_hand() -> None:
+    """tanh, α = 1.15, eval() with normal noise: clamp(1.15·h − 0.15·x, −1, 1). x = 10: 1.15 − 1.5 = −0.35
+    (inside, so unchanged); x = ±20: ±(1.15 − 3) = ∓1.85, clipped to ∓1. sigmoid, α = 1.1, p = 0 (no noise
+    term): x = 10: 0.25·(2.2 − 1) + 0.5 = 0.8; x = 50: 0.25·(2.2 − 5) + 0.5 = −0.2, clipped to 0.
+    Derivatives: −0.15 at 10, 0 where clipped, and 0 at x = 1 where the unclipped output is exactly 1."""
+    x = torch.tensor([10.0, 20.0, -20.0, 1.0], dtype=torch.float64)
+    tanh = actlab.create("noisy_hard_tanh").double().eval()
+    torch.testing.assert_close(tanh(x), torch.tensor([-0.35, -1.0, 1.0, 1.0], dtype=torch.float64), rtol=0, atol=1e-12)
+    torch.testing.assert_close(tanh.derivative(x), torch.tensor([-0.15, 0.0, 0.0, 0.0], dtype=torch.float64),
+                               rtol=0, atol=1e-12)
+    literal = actlab.create("noisy_hard_tanh(clip=False)").double().eval()
+    torch.testing.assert_close(literal(x[:3]), torch.tensor([-0.35, -1.85, 1.85], dtype=torch.float64),
+                               rtol=0, atol=1e-12)
+    sig = actlab.create("noisy_hard_sigmoid(p=0.0)").double().eval()
+    torch.testing.assert_close(sig(torch.tensor([10.0, 50.0, -50.0], dtype=torch.float64)),
+                               torch.tensor([0.8, 0.0, 1.0], dtype=torch.float64), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("noise", ["normal", "half_normal"])
+def test_clipped_output_is_bounded_everywhere(kind, noise) -> None:
+    """|x| up to 1e6 (and ±inf), train() and eval(), a large c: the output stays in h's range; clip=False
+    leaves it (which is why the test can fail), and neither is monotone."""
+    torch.manual_seed(0)
+    lo, hi = (-1.0, 1.0) if kind == "tanh" else (0.0, 1.0)
+    x = torch.cat([torch.linspace(-1e6, 1e6, 20_001), torch.linspace(-60, 60, 2001),
+                   torch.tensor([-math.inf, math.inf])]).double()
+    for clip in (True, False):
+        act = actlab.create(f"noisy_hard_{kind}(noise='{noise}', p=1.0, c=20.0, clip={clip})").double()
+        for training in (True, False):
+            y = act.train(training)(x)
+            inside = bool(((y >= lo) & (y <= hi)).all())
+            assert inside == clip, (clip, training, y.min().item(), y.max().item())
+            assert not bool((y[20_001:-2].diff() >= 0).all())  # not monotone on [−60, 60]

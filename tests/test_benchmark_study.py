@@ -157,3 +157,18 @@ def test_the_ledger_reads_the_benchmark(tmp_path: Path) -> None:
     assert rows["001-deep-tanh-sigmoid"].verdict == "reproduced"
     assert rows["001-swish-trains"].verdict == "not reproduced"
     assert rows["002-selu-deep"].verdict == "not run in this store"
+
+
+def test_the_dry_run_prints_the_estimated_time_from_sizes_that_match_the_data(tmp_path: Path) -> None:
+    from actlab.studies.benchmark import SIZES, seconds
+    from actlab.studies.realdata import split
+
+    for name, (d, k, n_train, n_val) in SIZES.items():
+        sp = split(name, 3)
+        assert (sp.n_features, sp.n_classes, len(sp.y_train), len(sp.y_val)) == (d, k, n_train, n_val)
+    cfg = build(BenchmarkConfig, {"datasets": ["digits"], "activations": ["relu"], "depths": [2], "epochs": 10})
+    longer = build(BenchmarkConfig, {"datasets": ["digits"], "activations": ["relu"], "depths": [2], "epochs": 20})
+    a, b = seconds(plan(cfg)[0]), seconds(plan(longer)[0])
+    assert 1.5 < b / a < 2.0  # the training part doubles, the diagnosis does not
+    r = cli("run", "benchmark", "--dry-run", "--store", str(tmp_path / "x.db"))
+    assert r.returncode == 0 and "estimated time: about" in r.stdout and not (tmp_path / "x.db").exists()

@@ -318,6 +318,12 @@ KNOWN = {
         "eval() shifts the input by c·softplus(p|δ|)·√(2/π): where it saturates depends on p (random init)",
     "noisy_hard_sigmoid(mode='input', p=0.5)":
         "eval() shifts the input by c·σ(x)·√(2/π): where it saturates depends on p",
+    "noisy_hard_tanh":
+        "the clip's kinks at ±1 have f' = 1 → 0 → −0.15 (0 where the unclipped output is exactly ±1, the clip's "
+        "hardtanh_backward convention): one odd grid value, which the kink finder does not flag",
+    "noisy_hard_sigmoid":
+        "the clip engages at |x| ≈ 42 (where depends on p), beyond the analyser's central grid [−25, 25]: "
+        "it measures soft saturation and finds no kinks there",
 }
 
 

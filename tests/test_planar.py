@@ -186,7 +186,8 @@ def test_article_preset_runs_and_stores_its_setup() -> None:
     assert mixed.config["hidden_bias"] is False and "hidden_bias" not in by["relu"].config
     assert mixed.config["init"].startswith("Keras") and max(abs(v) for v in mixed.metrics["weights"][1]) == 0.0
     assert len(mixed.curve) >= 2 and mixed.curve[-1][0] == 20
-    with pytest.raises(ConfigError, match="bias_free"):
-        build(PlanarConfig, {"activations": ["relu"], "bias_free": ["tanh"]})
+    with pytest.raises(ConfigError, match="bias_free: unknown activation 'tahn'"):
+        build(PlanarConfig, {"activations": ["relu"], "bias_free": ["tahn"]})
+    assert build(PlanarConfig, {"activations": ["relu"], "bias_free": ["tanh"]}).bias_free == ["tanh"]  # not run
     with pytest.raises(ConfigError, match="init"):
         build(PlanarConfig, {"init": "he"})

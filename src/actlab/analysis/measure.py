@@ -9,6 +9,7 @@ never holds nan. Infinities are kept as floats (`math.inf`); JSON output writes 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -108,6 +109,13 @@ def analyze(target: object, *, active_fraction: float = 0.1, cost: bool = True) 
     data["cost"] = _cost(p) if cost else None
     data["undefined"] = undefined
     return Report(p.name, data)
+
+
+@functools.lru_cache(maxsize=256)
+def analyze_spec(spec: str) -> Report:
+    """`analyze(spec, cost=False)` measured once per process (the analyser is deterministic): the report's
+    sections and the claims ledger read the same activations many times. Treat the report as read-only."""
+    return analyze(spec, cost=False)
 
 
 def slope_profile(target: object, *, active_fraction: float = 0.1) -> dict[str, Any]:

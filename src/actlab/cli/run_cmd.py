@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from actlab.core.errors import ActlabInputError
 from actlab.report import summary_tables
-from actlab.studies.registry import resolve, resolve_default
+from actlab.studies.registry import DEFAULT_RUN, resolve, resolve_default
 from actlab.studies.runner import AUTO, BACKENDS, execute, plan_summary, resources
 
 DEFAULT_STORE = Path("actlab-runs/results.db")
@@ -39,7 +39,8 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a study: every trial the store does not hold yet, batched; then a summary. With no study:
-    the default run (single-sample and planar, small) and the HTML report next to the store."""
+    the default run (every study small, and the planar article's own setup) and the HTML report next to
+    the store."""
     _check_device(device)
     if backend not in BACKENDS:
         raise ActlabInputError(f"--backend: unknown backend {backend!r} (allowed: {', '.join(BACKENDS)})")
@@ -53,20 +54,29 @@ def run_command(
     plans = [(study, study.plan(cfg)) for study, cfg in stages]  # every config is checked before anything runs
     if dry_run:
         for study, batches in plans:
-            typer.echo(plan_summary(batches, store).text(study.name, store))
+            summary = plan_summary(batches, store)
+            typer.echo(summary.text(study.name, store))
+            if study.seconds is not None and summary.trials:
+                left = sum(study.seconds(b) for b in batches) * summary.todo / summary.trials
+                typer.echo(f"estimated time: about {_duration(left)} on one thread of a 2-core CPU like actlab's "
+                           "reference machine (±50 %; --workers N divides it by up to N)")
             typer.echo(resources(batches, backend, workers, device, threads).text())
         return
     command = " ".join(["actlab", *sys.argv[1:]])
     console = Console() if Console().is_terminal else Console(width=160)
     times: list[tuple[str, float]] = []
-    for study, batches in plans:
+    # a default run's stages are named by their presets (three are planar: the study's and the article's)
+    labels = [p.removeprefix("default-").removesuffix(".toml") for _, p in DEFAULT_RUN] if default else \
+        [study.name for study, _ in plans]
+    for i, ((study, batches), label) in enumerate(zip(plans, labels)):
         start = time.perf_counter()
-        result = _run_one(study.name, batches, store, backend, workers, device, threads, quiet, command)
-        for table in summary_tables(store, study.name):
-            console.print(table)
-        typer.echo(f"{study.name}: {result.ran} trials run, {result.stored_before} already stored, "
+        result = _run_one(label, batches, store, backend, workers, device, threads, quiet, command)
+        if all(later.name != study.name for later, _ in plans[i + 1:]):  # a study's tables once, after its last stage
+            for table in summary_tables(store, study.name):
+                console.print(table)
+        typer.echo(f"{label}: {result.ran} trials run, {result.stored_before} already stored, "
                    f"{result.seconds:.1f} s; store: {store}")
-        times.append((study.name, time.perf_counter() - start))
+        times.append((label, time.perf_counter() - start))
     if default:
         from actlab.report import write_report
 
@@ -120,3 +130,11 @@ def _check_device(device: str) -> None:
             raise ActlabInputError(f"--device {device}: no CUDA device is available here (use cpu)")
         return
     raise ActlabInputError(f"--device: expected cpu or cuda[:N], got {device!r}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -11,17 +11,31 @@ import numpy as np
 import torch
 
 import actlab
-from actlab.analysis import analyze
+from actlab.analysis.measure import analyze_spec
+from actlab.analysis.probe import probe
 from actlab.core.describe import fmt_range
+from actlab.core.errors import ActlabInputError
 from actlab.report.figures import colours, finish_grid, plt
 from actlab.report.single_sample import Section, _img
 from actlab.results.store import Store
 
 
+def _shown(name: str) -> bool:
+    """An activation the catalog table can show: a spec actlab builds (the noise study's 1-D experiment stores a
+    label), elementwise or mixed, and measurable on a 1-D grid (not per-channel with several channels)."""
+    try:
+        act = actlab.create(name)
+        if name.startswith("mixed"):
+            return True
+        return act.properties.elementwise and analyze_spec(name) is not None
+    except ActlabInputError:
+        return False
+
+
 def section(store: str | Path) -> Section | None:
     with Store(store, create=False) as s:
         acts = s.distinct("activation")
-    acts = [a for a in acts if actlab.create(a).properties.elementwise or a.startswith("mixed")]
+    acts = [a for a in acts if _shown(a)]
     if not acts:
         return None
     rows = ["<table><thead><tr><th>activation</th><th>range declared / measured</th><th>monotonic</th>"
@@ -31,7 +45,7 @@ def section(store: str | Path) -> Section | None:
     plain = [a for a in acts if actlab.create(a).properties.elementwise]
     for a in plain:
         p = actlab.create(a).properties
-        m = analyze(a, cost=False).data
+        m = analyze_spec(a).data
         sat = m["saturation"]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             a, f"{fmt_range(p.range)} / {fmt_range(tuple(m['range']))}", _pair(p.monotonic, m["monotonic"]),
@@ -62,7 +76,10 @@ def gallery(acts: list[str]) -> str:
         ax = axes[k // ncol][k % ncol]
         act = actlab.create(a).eval()
         with torch.no_grad():
-            f, d = act(x).numpy(), act.derivative(x).numpy()
+            if act.properties.elementwise:  # the analyser's view: eval, float64, per-channel: the first channel
+                f, d = probe(act).f(x).numpy(), probe(act).df(x).numpy()
+            else:
+                f, d = act(x).numpy(), act.derivative(x).numpy()
         ax.plot(x, f, color=col[a], lw=1.6, label="f")
         ax.plot(x, d, color=col[a], lw=1.2, ls="--", label="f′")
         ax.axhline(0, color="0.7", lw=0.6)

@@ -30,7 +30,7 @@ def render(store: str | Path, command: str) -> str:
 
 
 def _render(store: str | Path, command: str) -> str:
-    from actlab.report import benchmark, catalog, claims, depth, planar, single_sample
+    from actlab.report import benchmark, catalog, claims, depth, noise, planar, single_sample
     from actlab.report.figures import assign
 
     with Store(store, create=False) as s:
@@ -38,7 +38,8 @@ def _render(store: str | Path, command: str) -> str:
         names = s.distinct("activation") + s.distinct("optimizer")
     assign(names)  # one colour per activation (and optimizer) in every figure
     sections = [sec for sec in (claims.section(store), catalog.section(store), depth.section(store),
-                                 single_sample.section(store), planar.section(store), benchmark.section(store))
+                                 single_sample.section(store), planar.section(store), benchmark.section(store),
+                                 noise.section(store))
                 if sec is not None]
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     runs_html = "".join(f"<li><code>{html.escape(r['command'])}</code> — actlab {html.escape(r['actlab'])}, "

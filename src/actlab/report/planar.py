@@ -22,7 +22,7 @@ from actlab.studies.datasets import extent
 from actlab.studies.planar import data, sizes
 
 STUDY = "planar"
-GRID = 121
+GRID = 91
 
 
 def section(store: str | Path) -> Section | None:
@@ -41,16 +41,19 @@ def section(store: str | Path) -> Section | None:
              "(p = 0.5); background: the predicted probability of class 1 (red high, blue low).</p>",
              _img(accuracy_vs_width(trials, best, datasets, acts, widths, col), "Test accuracy against width")]
     for d in datasets:
+        here = [t for t in trials if t["config"]["dataset"] == d]  # each dataset's figures: only what ran on it
+        d_acts = [a for a in acts if any(t["activation"] == a for t in here)]
+        d_widths = sorted({t["config"]["width"] for t in here})
         parts.append(f"<h3>{html.escape(d)}</h3>")
-        parts.append(_img(boundaries(trials, best, d, acts, widths, average=False),
+        parts.append(_img(boundaries(trials, best, d, d_acts, d_widths, average=False),
                           f"{d}: decision boundary of the representative seed, per activation × width"))
-        parts.append(_img(boundaries(trials, best, d, acts, widths, average=True),
+        parts.append(_img(boundaries(trials, best, d, d_acts, d_widths, average=True),
                           f"{d}: probability of class 1 averaged over seeds"))
-        if {2, 3} & set(widths):
-            parts.append(_img(feature_space(trials, best, d, acts, widths),
+        if {2, 3} & set(d_widths):
+            parts.append(_img(feature_space(trials, best, d, d_acts, d_widths),
                               f"{d}: the hidden layer's outputs (width 2 and 3) with the output unit's separating "
                               "line / plane"))
-        parts.append(_img(neurons(trials, best, d, acts, widths), f"{d}: what each hidden neuron computes"))
+        parts.append(_img(neurons(trials, best, d, d_acts, d_widths), f"{d}: what each hidden neuron computes"))
     return Section("Planar: what can each activation learn?", findings(trials, best, datasets, acts, widths),
                    "\n".join(parts))
 

@@ -34,6 +34,15 @@ ACTIVATIONS = ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "tan
 TARGETS = {"mnist1d": 0.6, "digits": 0.95, "breast_cancer": 0.95, "wine": 0.95}
 """Validation accuracy a trial must reach for `epochs_to_target` (each dataset its own: MNIST-1D's MLPs
 top out near 0.7)."""
+SIZES = {"mnist1d": (40, 10, 3200, 800), "digits": (64, 10, 1077, 270), "breast_cancer": (30, 2, 340, 86),
+         "wine": (13, 3, 106, 27)}
+"""(features, classes, training rows, validation rows) at the default fractions: what the cost estimate reads
+(tested against `realdata.split`)."""
+SECONDS_PER_MAC = 2e-10
+"""Seconds per multiply-accumulate of a training row's forward pass, backward included (×3), one thread of the
+reference 2-core CPU: `actlab run benchmark --quick` measured 1.4e-10 on two threads."""
+DIAGNOSIS_SECONDS = 0.01
+"""The monitor's end-of-training diagnosis, per trial and hidden layer (learnable activations: re-profiled)."""
 
 
 @dataclass
@@ -117,6 +126,17 @@ def _config(cfg: BenchmarkConfig, dataset: str, act: str, depth: int, width: int
             "optimizer": opt, "lr": lr, "epochs": cfg.epochs, "minibatch": cfg.minibatch,
             "val_fraction": cfg.val_fraction, "test_fraction": cfg.test_fraction, "seed": int(seed),
             "target": TARGETS[dataset], "baseline": baseline, "dtype": "float32"}
+
+
+def seconds(batch: Batch) -> float:
+    """The batch's estimated run time (±50 %): its trials × epochs × rows × the MLP's multiply-accumulates."""
+    c = batch.trials[0].config
+    d, k, n_train, n_val = SIZES[c["dataset"]]
+    scale = (1 - c["val_fraction"]) / 0.8 if c["dataset"] == "mnist1d" else 1.0
+    sizes = [d, *[c["width"]] * c["depth"], k]
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    per_trial = c["epochs"] * (3 * n_train * scale + n_val) * macs * SECONDS_PER_MAC + DIAGNOSIS_SECONDS * c["depth"]
+    return len(batch) * per_trial
 
 
 def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:

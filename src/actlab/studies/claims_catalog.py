@@ -9,7 +9,6 @@ so a mismatch here means the article printed something else.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import actlab
+from actlab.analysis.measure import analyze_spec
 from actlab.studies.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -211,11 +211,10 @@ def _contractive(ev: Evidence) -> Measured:
     return Measured("; ".join(words), REPRODUCED if ok else WRONG)
 
 
-@functools.lru_cache(maxsize=64)
 def _analysis(name: str) -> Any:
-    """The analyser's report on `name` (deterministic, so measured once per process: several claims read
-    the same activation)."""
-    return actlab.analyze(name, cost=False)
+    """The analyser's report on `name`, measured once per process (`analyze_spec`: several claims, and the
+    report's catalog section, read the same activations)."""
+    return analyze_spec(name)
 
 
 def fixed_points(name: str) -> list[dict]:

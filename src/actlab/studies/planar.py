@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import actlab
+from actlab.core.errors import ActlabInputError
 from actlab.engine.mlp import train_mlp
 from actlab.results.store import TrialRecord
 from actlab.studies.config import ConfigError, measured, seed_list
@@ -54,7 +55,8 @@ class PlanarConfig:
     init: str = "torch"
     """"torch" (nn.Linear's U(±1/√fan_in) for weights and biases) or "glorot" (Keras: Glorot-uniform, zero biases)."""
     bias_free: list[str] = field(default_factory=list)
-    """Activations (as listed in `activations`) whose hidden layers have no bias (Keras use_bias=False)."""
+    """Activations whose hidden layers have no bias (Keras use_bias=False) when they are among `activations`
+    (an entry not among them is ignored: `--set activations=...` on the default run keeps the article's list)."""
 
     def __post_init__(self) -> None:
         self.seed_list = seed_list(self.seeds)
@@ -72,11 +74,15 @@ class PlanarConfig:
             (0 < self.test_fraction < 1, "test_fraction", "a number in (0, 1)"),
             (0 <= self.noise <= 1, "noise", "a number in [0, 1]"),
             (self.init in INITS, "init", f"one of {', '.join(INITS)}"),
-            (all(b in self.activations for b in self.bias_free), "bias_free", "activations listed in `activations`"),
         ]
         for ok, key, allowed in checks:
             if not ok:
                 raise ConfigError(f"{key}: expected {allowed}, got {getattr(self, key)!r}")
+        for spec in self.bias_free:  # an unknown name or bad argument is an error even where it does not run
+            try:
+                actlab.create(spec)
+            except ActlabInputError as e:
+                raise ConfigError(f"bias_free: {e}") from None
         for spec in self.activations:
             act = actlab.create(spec)  # unknown names and bad arguments raise ActlabInputError
             if act.properties.elementwise:

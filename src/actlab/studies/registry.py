@@ -20,15 +20,19 @@ class Study:
     config: type
     plan: Callable[[Any], list[Batch]]
     run_batch: Callable[[Batch, str], list[TrialRecord]]
+    seconds: Callable[[Batch], float] | None = None
+    """A batch's estimated run time on one thread of the reference 2-core CPU (what `--dry-run` prints)."""
 
 
 def studies() -> dict[str, Study]:
-    from actlab.studies import benchmark, planar, single_sample
+    from actlab.studies import benchmark, noise, planar, single_sample
 
     return {single_sample.NAME: Study(single_sample.NAME, single_sample.SingleSampleConfig, single_sample.plan,
                                       single_sample.run_batch),
             planar.NAME: Study(planar.NAME, planar.PlanarConfig, planar.plan, planar.run_batch),
-            benchmark.NAME: Study(benchmark.NAME, benchmark.BenchmarkConfig, benchmark.plan, benchmark.run_batch)}
+            benchmark.NAME: Study(benchmark.NAME, benchmark.BenchmarkConfig, benchmark.plan, benchmark.run_batch,
+                                  benchmark.seconds),
+            noise.NAME: Study(noise.NAME, noise.NoiseConfig, noise.plan, noise.run_batch, noise.seconds)}
 
 
 def study(name: str) -> Study:
@@ -46,10 +50,13 @@ def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tu
     """A study name or a PRESET.toml path (+ `--set` overrides) → (study, validated config).
 
     A study name loads its preset (`presets/NAME.toml`, or `NAME-quick.toml` with `quick`); a
-    preset file names its study with a `study = "..."` key."""
+    preset file names its study with a `study = "..."` key. A bare file name that is not in the
+    current folder but is one of actlab's bundled presets (`planar-article.toml`) is that preset."""
     from actlab.studies.config import ConfigError, build, load_preset, parse_override
 
     if target is not None and target.endswith(".toml"):
+        if Path(target).name == target and not Path(target).exists() and (PRESETS / target).is_file():
+            target = str(PRESETS / target)
         values = load_preset(target)
         name = values.pop("study", None)
         if not isinstance(name, str):
@@ -68,7 +75,9 @@ def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tu
     return s, build(s.config, values)
 
 
-DEFAULT_RUN = (("single-sample", "default-single-sample.toml"), ("planar", "default-planar.toml"))
+DEFAULT_RUN = (("single-sample", "default-single-sample.toml"), ("planar", "default-planar.toml"),
+               ("planar", "default-planar-article-disc.toml"), ("planar", "default-planar-article-wave.toml"),
+               ("benchmark", "default-benchmark.toml"), ("noise", "default-noise.toml"))
 """The stages of `actlab run` with no study: each study with its preset."""
 
 
@@ -95,5 +104,5 @@ def resolve_default(overrides: list[str]) -> list[tuple[Study, Any]]:
     unknown = [key for key, _ in parsed if key not in used]
     if unknown:
         raise ConfigError(f"unknown config key {unknown[0]!r} for the default run's studies "
-                          f"({', '.join(n for n, _ in DEFAULT_RUN)})")
+                          f"({', '.join(dict.fromkeys(n for n, _ in DEFAULT_RUN))})")
     return [(s, build(s.config, values)) for s, values in stages]

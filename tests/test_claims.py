@@ -190,3 +190,16 @@ def test_docs_claims_command_writes_the_page(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "actlab", "docs", "--claims", str(tmp_path / "none.db")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no results store" in bad.stderr
+
+
+def test_every_linked_section_title_is_a_real_section_title() -> None:
+    """Rows link to sections by the slug of their title: a retitled section must not leave dead links."""
+    from pathlib import Path
+
+    from actlab.report import benchmark, catalog, depth, noise, planar, single_sample
+    from actlab.report.claims import SECTIONS
+
+    sources = "".join(Path(m.__file__).read_text(encoding="utf-8")
+                      for m in (benchmark, catalog, depth, noise, planar, single_sample))
+    for key, title in SECTIONS.items():
+        assert f'"{title}"' in sources, (key, title)

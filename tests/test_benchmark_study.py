@@ -172,3 +172,19 @@ def test_the_dry_run_prints_the_estimated_time_from_sizes_that_match_the_data(tm
     assert 1.5 < b / a < 2.0  # the training part doubles, the diagnosis does not
     r = cli("run", "benchmark", "--dry-run", "--store", str(tmp_path / "x.db"))
     assert r.returncode == 0 and "estimated time: about" in r.stdout and not (tmp_path / "x.db").exists()
+
+
+def test_the_process_backend_gives_the_local_results(tmp_path: Path) -> None:
+    from actlab.studies.runner import execute
+
+    cfg = build(BenchmarkConfig, {"datasets": ["wine"], "activations": ["relu", "snake"], "depths": [2],
+                                  "widths": [8], "seeds": 2, "lr": [0.01], "epochs": 3})
+    stores = {"local": tmp_path / "local.db", "process": tmp_path / "process.db"}
+    for backend, path in stores.items():
+        execute(plan(cfg), path, backend=backend, workers=2 if backend == "process" else 1)
+    found = {}
+    for backend, path in stores.items():
+        with Store(path, create=False) as s:
+            found[backend] = {t["trial_id"]: (t["metrics"]["test_accuracy"], t["metrics"]["train_loss"])
+                              for t in s.trials("benchmark")}
+    assert len(found["local"]) == 4 and found["local"] == found["process"]

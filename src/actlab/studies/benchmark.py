@@ -38,9 +38,10 @@ SIZES = {"mnist1d": (40, 10, 3200, 800), "digits": (64, 10, 1077, 270), "breast_
          "wine": (13, 3, 106, 27)}
 """(features, classes, training rows, validation rows) at the default fractions: what the cost estimate reads
 (tested against `realdata.split`)."""
-SECONDS_PER_MAC = 2e-10
-"""Seconds per multiply-accumulate of a training row's forward pass, backward included (×3), one thread of the
-reference 2-core CPU: `actlab run benchmark --quick` measured 1.4e-10 on two threads."""
+SECONDS_PER_MAC = 1e-10
+"""Seconds per multiply-accumulate of a training row's forward pass, backward included (×3), on the reference
+2-core CPU: the quick preset took 36 s (estimate 40 s) on two threads, the full one 522 s on one thread while
+another job ran (estimate 11 min)."""
 DIAGNOSIS_SECONDS = 0.01
 """The monitor's end-of-training diagnosis, per trial and hidden layer (learnable activations: re-profiled)."""
 

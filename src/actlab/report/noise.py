@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,10 @@ def curves(store: str | Path, ts: list[dict[str, Any]], arms: list[str]) -> str:
     flat = [ax for row in axes for ax in row]
     for a in arms:
         mine = [t for t in ts if t["config"]["arm"] == a]
-        _median_line(flat[0], [stored.get(t["trial_id"], []) for t in mine], col[a], a)
+        _pooled_line(flat[0], [stored.get(t["trial_id"], []) for t in mine], col[a], a, np.nanmedian)
         for k, layer in enumerate(layers):
-            _mean_line(flat[k + 1], [t["metrics"].get("saturated", {}).get(layer, []) for t in mine], col[a], a)
+            _pooled_line(flat[k + 1], [t["metrics"].get("saturated", {}).get(layer, []) for t in mine], col[a], a,
+                         np.mean)
     flat[0].set(title="training loss", xlabel="step")
     for k, layer in enumerate(layers):
         short = layer.replace("rnn.activations.0.", "")
@@ -136,24 +138,15 @@ def curves(store: str | Path, ts: list[dict[str, Any]], arms: list[str]) -> str:
     return finish_grid(fig, axes, n)
 
 
-def _median_line(ax: Any, series: list[list[tuple[int, float]]], colour: Any, label: str) -> None:
+def _pooled_line(ax: Any, series: list[Any], colour: Any, label: str, stat: Callable[..., Any]) -> None:
+    """One line over the trials' curves [(step, value), …]: `stat` of the values recorded at each step."""
     by_step: dict[int, list[float]] = defaultdict(list)
     for curve in series:
         for step, v in curve:
             by_step[int(step)].append(float(v))
     if by_step:
         steps = sorted(by_step)
-        ax.plot(steps, [np.nanmedian(by_step[s]) for s in steps], color=colour, label=label)
-
-
-def _mean_line(ax: Any, series: list[list[list[float]]], colour: Any, label: str) -> None:
-    by_step: dict[int, list[float]] = defaultdict(list)
-    for curve in series:
-        for step, v in curve:
-            by_step[int(step)].append(float(v))
-    if by_step:
-        steps = sorted(by_step)
-        ax.plot(steps, [np.mean(by_step[s]) for s in steps], color=colour, label=label)
+        ax.plot(steps, [stat(by_step[s]) for s in steps], color=colour, label=label)
 
 
 __all__ = ["CLAIMS", "section", "verdicts"]

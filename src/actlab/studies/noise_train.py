@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import actlab
-from actlab.core.activation import AbstractActivation
 from actlab.nn import GRU, LSTM, anneal
 from actlab.nn.anneal import Schedule
 from actlab.studies import noise_tasks as tasks
@@ -63,7 +62,7 @@ def fit(model: nn.Module, loss_of: LossFn, draw: Draw, c: dict[str, Any],
     window: list[Tensor] = []
     start = time.perf_counter()
     model.train()
-    with _monitor(model, every, c["saturation_eps"]) as mon:
+    with actlab.monitor(model, every=every, eps=c["saturation_eps"]) as mon:
         for step in range(steps):
             if schedule is not None:
                 schedule(step)  # the noise scale c of every noisy unit for this step
@@ -80,27 +79,6 @@ def fit(model: nn.Module, loss_of: LossFn, draw: Draw, c: dict[str, Any],
                 window.clear()
         saturated = saturation(mon)
     return Fit(curve, saturated, time.perf_counter() - start)
-
-
-def _monitor(model: nn.Module, every: int, eps: float) -> Any:
-    """actlab.monitor, its noisy units profiled at p = 0.
-
-    The monitor measures each activation's max|f'| once (`actlab.analyze`, about a second for a noisy
-    unit), cached by spec and parameter values; a noisy unit's p is random per seed, so every trial
-    would measure every module again. At p = 0 the eval-mode f' of every noisy variant is that of
-    α·h + (1 − α)·u or h (the noise term vanishes), so max|f'| is the same for all trials of a spec:
-    p is zeroed while the monitor is made, then put back. f' itself is judged with the learned p."""
-    saved = []
-    with torch.no_grad():
-        for m in model.modules():
-            for name, p in m.named_parameters(recurse=False):
-                if name == "p" and isinstance(m, AbstractActivation):
-                    saved.append((p, p.detach().clone()))
-                    p.zero_()
-        mon = actlab.monitor(model, every=every, eps=eps)
-        for p, value in saved:
-            p.copy_(value)
-    return mon
 
 
 def saturation(mon: Any) -> dict[str, list[list[float]]]:

@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from actlab.core.errors import ParameterError
+from actlab.core.naming import spec_of
 from actlab.core.properties import Properties
 
 
@@ -335,8 +336,6 @@ class AbstractActivation(nn.Module, ABC):
     @property
     def spec(self) -> str:
         """A spec string that `actlab.create` turns back into an equal activation."""
-        from actlab.core.registry import spec_of
-
         return spec_of(self)
 
     def extra_repr(self) -> str:

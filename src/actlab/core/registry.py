@@ -17,7 +17,8 @@ from torch import nn
 
 from actlab.core.activation import AbstractActivation
 from actlab.core.errors import ParameterTypeError, UnknownNameError
-from actlab.core.spec import format_spec, parse_spec
+from actlab.core.naming import record, variant_of
+from actlab.core.spec import parse_spec
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def add(entry: Entry) -> None:
     _ENTRIES[entry.name] = entry
     for a in entry.aliases:
         _ALIASES[a] = entry.name
+    record(entry.cls, entry.name, entry.fixed)
     if not entry.cls.name:
         entry.cls.name = entry.name
     entry.cls.__doc__ = (entry.cls.__doc__ or "").rstrip() + _declared_doc(entry)
@@ -140,34 +142,4 @@ def entry_of(act: AbstractActivation) -> Entry:
     """The most specific entry describing an instance (a variant if its fixed args match).
 
     Raises UnknownNameError for unregistered classes (formulas included)."""
-    params = act.get_params()
-    best = None
-    for e in _ENTRIES.values():
-        if e.cls is type(act) and all(params.get(k) == v for k, v in e.fixed.items()):
-            if best is None or len(e.fixed) > len(best.fixed):
-                best = e
-    if best is None:
-        raise UnknownNameError(f"{type(act).__name__} is not registered")
-    return best
-
-
-def spec_of(act: AbstractActivation) -> str:
-    """The spec string of an instance: its most specific name and the arguments it does not fix."""
-    e = entry_of(act)
-    defaults = {k: p.default for k, p in inspect.signature(e.cls.__init__).parameters.items()}
-    params = {k: v for k, v in act.get_params().items() if k not in e.fixed and not _same(v, defaults.get(k, _MISSING))}
-    return format_spec(e.name, params)
-
-
-_MISSING = object()
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values of the same kind (1 and 1.0 are the same; True and 1 are not)."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return list(a) == list(b)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    return type(a) is type(b) and a == b
+    return _ENTRIES[variant_of(act)[0]]

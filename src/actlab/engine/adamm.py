@@ -31,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from actlab.engine.population import Box
+from actlab.engine.bounds import Box
 from actlab.engine.streams import TrialStreams
 
 

@@ -1,6 +1,7 @@
 """Keeping parameters in a box: 'clip' clamps, 'reflect' mirrors a value that leaves the box back
 inside — repeatedly, as a light ray between two mirrors, so an overshoot of many box widths still
-lands inside. Which box a study uses (from the activation's `active_range`) is the study's rule."""
+lands inside. `Box` is the per-trial search box the population optimizers share. Which box a study
+uses (from the activation's `active_range`) is the study's rule."""
 
 from __future__ import annotations
 
@@ -30,3 +31,30 @@ def apply_bounds(x: Tensor, lo: Tensor | float, hi: Tensor | float, mode: str) -
     if mode == "reflect":
         return reflect(x, lo, hi)
     raise ValueError(f"unknown bounds mode {mode!r}; allowed: {', '.join(BOUND_MODES)}")
+
+
+class Box:
+    """The search box per trial (lo, hi: (T, D)) and how it is enforced ('none', 'clip', 'reflect').
+
+    Strategies always use the box for their scale (initial spread, sampling widths); with mode
+    'none' candidates may leave it."""
+
+    def __init__(self, lo: Tensor, hi: Tensor, mode: str = "none") -> None:
+        if (hi <= lo).any():
+            raise ValueError("every box needs lo < hi")
+        self.lo, self.hi, self.mode = lo, hi, mode
+
+    @property
+    def width(self) -> Tensor:
+        return self.hi - self.lo
+
+    def repair(self, x: Tensor) -> Tensor:
+        """x (T, P, D) put back into the box by the mode (unchanged for 'none')."""
+        return apply_bounds(x, self.lo[:, None], self.hi[:, None], self.mode)
+
+    def place(self, mean: Tensor, scale: Tensor, steps: Tensor) -> tuple[Tensor, Tensor]:
+        """Candidates mean + scale·steps (mean (T, D), steps (T, P, D)) repaired into the box, and the steps
+        that lead to the repaired points (the originals where nothing moved)."""
+        raw = mean[:, None] + scale * steps
+        x = self.repair(raw)
+        return x, torch.where(x == raw, steps, (x - mean[:, None]) / scale)

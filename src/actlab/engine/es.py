@@ -25,7 +25,7 @@ import math
 import torch
 from torch import Tensor
 
-from actlab.engine.population import Box
+from actlab.engine.bounds import Box
 from actlab.engine.streams import TrialStreams
 
 

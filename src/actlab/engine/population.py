@@ -19,7 +19,9 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from actlab.engine.bounds import apply_bounds
+from actlab.engine.adamm import ADAMm
+from actlab.engine.bounds import Box
+from actlab.engine.es import CMAES, SNES
 from actlab.engine.outcome import Outcome, Tracker
 from actlab.engine.streams import TrialStreams
 
@@ -33,33 +35,6 @@ class Strategy(Protocol):
     def ask(self) -> Tensor: ...
 
     def tell(self, candidates: Tensor, losses: Tensor) -> None: ...
-
-
-class Box:
-    """The search box per trial (lo, hi: (T, D)) and how it is enforced ('none', 'clip', 'reflect').
-
-    Strategies always use the box for their scale (initial spread, sampling widths); with mode
-    'none' candidates may leave it."""
-
-    def __init__(self, lo: Tensor, hi: Tensor, mode: str = "none") -> None:
-        if (hi <= lo).any():
-            raise ValueError("every box needs lo < hi")
-        self.lo, self.hi, self.mode = lo, hi, mode
-
-    @property
-    def width(self) -> Tensor:
-        return self.hi - self.lo
-
-    def repair(self, x: Tensor) -> Tensor:
-        """x (T, P, D) put back into the box by the mode (unchanged for 'none')."""
-        return apply_bounds(x, self.lo[:, None], self.hi[:, None], self.mode)
-
-    def place(self, mean: Tensor, scale: Tensor, steps: Tensor) -> tuple[Tensor, Tensor]:
-        """Candidates mean + scale·steps (mean (T, D), steps (T, P, D)) repaired into the box, and the steps
-        that lead to the repaired points (the originals where nothing moved)."""
-        raw = mean[:, None] + scale * steps
-        x = self.repair(raw)
-        return x, torch.where(x == raw, steps, (x - mean[:, None]) / scale)
 
 
 def run_population(objective: Objective, strategy: Strategy, *, steps: int, threshold: float = 1e-6) -> Outcome:
@@ -89,9 +64,6 @@ def run_population(objective: Objective, strategy: Strategy, *, steps: int, thre
 
 def make_strategy(name: str, seeds: Sequence[int], box: Box, x0: Tensor, **options: Any) -> Strategy:
     """A population optimizer by name: 'adamm', 'cmaes' or 'snes'."""
-    from actlab.engine.adamm import ADAMm
-    from actlab.engine.es import CMAES, SNES
-
     classes: dict[str, Any] = {"adamm": ADAMm, "cmaes": CMAES, "snes": SNES}
     if name not in classes:
         raise ValueError(f"unknown population optimizer {name!r}; allowed: {', '.join(POPULATION_OPTIMIZERS)}")

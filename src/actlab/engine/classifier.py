@@ -41,6 +41,7 @@ from actlab.analysis.propagation import edge_curve, recommend
 from actlab.core.errors import ActlabInputError
 from actlab.core.registry import create
 from actlab.diagnostics.monitor import diagnose as monitor_diagnose
+from actlab.engine.mlp import uniform_layer
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 INITS = ("torch", "he", "lecun", "edge")
@@ -326,9 +327,7 @@ def _initial(act: str, sizes: Sequence[int], seeds: Sequence[int], init: str, hi
         drawn = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             if init == "torch":
-                bound = 1 / math.sqrt(fan_in)
-                drawn.append((torch.rand(fan_out, fan_in, generator=g, dtype=torch.float64) * 2 - 1) * bound)
-                drawn.append((torch.rand(fan_out, generator=g, dtype=torch.float64) * 2 - 1) * bound)
+                drawn += uniform_layer(g, fan_in, fan_out, 1 / math.sqrt(fan_in))
                 continue
             sigma_w, sigma_b = gains[init] if i < len(sizes) - 2 else (1.0, 0.0)
             drawn.append(torch.randn(fan_out, fan_in, generator=g, dtype=torch.float64) * (sigma_w / math.sqrt(fan_in)))

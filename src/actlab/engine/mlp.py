@@ -31,6 +31,14 @@ CURVE_POINTS = 50
 """Training-loss points stored per trial (evenly spaced steps, the last one included)."""
 
 
+def uniform_layer(g: torch.Generator, fan_in: int, fan_out: int, bound: float) -> tuple[Tensor, Tensor]:
+    """One layer's (W (fan_out, fan_in), b (fan_out,)) from U(±bound), float64, drawn from `g` in nn.Linear's
+    order (W, then b): the draw every MLP trainer of the engine starts from."""
+    W = (torch.rand(fan_out, fan_in, generator=g, dtype=torch.float64) * 2 - 1) * bound
+    b = (torch.rand(fan_out, generator=g, dtype=torch.float64) * 2 - 1) * bound
+    return W, b
+
+
 def init_mlp(seeds: Sequence[int], sizes: Sequence[int], dtype: torch.dtype = torch.float32, *,
              init: str = "torch", hidden_bias: bool = True) -> list[Tensor]:
     """[W1, b1, W2, b2, …] for layer sizes (2, h1, …, 1), per seed: `init` "torch" draws W and b from
@@ -44,8 +52,9 @@ def init_mlp(seeds: Sequence[int], sizes: Sequence[int], dtype: torch.dtype = to
         g = torch.Generator().manual_seed(int(s))
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             bound = 1 / math.sqrt(fan_in) if init == "torch" else math.sqrt(6 / (fan_in + fan_out))
-            params[2 * i].append((torch.rand(fan_out, fan_in, generator=g, dtype=torch.float64) * 2 - 1) * bound)
-            b = (torch.rand(fan_out, 1, generator=g, dtype=torch.float64) * 2 - 1) * bound
+            W, b = uniform_layer(g, fan_in, fan_out, bound)
+            b = b[:, None]
+            params[2 * i].append(W)
             params[2 * i + 1].append(b if init == "torch" and (hidden_bias or i == last) else torch.zeros_like(b))
     return [torch.stack(p).to(dtype) for p in params]
 

@@ -13,7 +13,6 @@ activation, depth, width, init, optimizer) with all its seeds × learning rates 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +21,9 @@ import torch
 
 import actlab
 from actlab.results.store import TrialRecord
-from actlab.studies.config import ConfigError, seed_list
+from actlab.studies.config import ConfigError, require, seed_list, values
 from actlab.studies.plan import Batch, Trial
+from actlab.studies.protocol import Cost
 
 NAME = "benchmark"
 DATASETS = ("mnist1d", "digits", "breast_cancer", "wine")
@@ -38,12 +38,19 @@ SIZES = {"mnist1d": (40, 10, 3200, 800), "digits": (64, 10, 1077, 270), "breast_
          "wine": (13, 3, 106, 27)}
 """(features, classes, training rows, validation rows) at the default fractions: what the cost estimate reads
 (tested against `realdata.split`)."""
-SECONDS_PER_MAC = 1e-10
+SECONDS_PER_MAC = 1.2e-10
 """Seconds per multiply-accumulate of a training row's forward pass, backward included (×3), on the reference
-2-core CPU: the quick preset took 36 s (estimate 40 s) on two threads, the full one 522 s on one thread while
-another job ran (estimate 11 min)."""
-DIAGNOSIS_SECONDS = 0.01
-"""The monitor's end-of-training diagnosis, per trial and hidden layer (learnable activations: re-profiled)."""
+2-core CPU. Calibrated with the diagnosis and batch costs below: the quick preset is estimated at 35 s (it took
+36 s alone on two threads before; 77 s next to four other jobs), the full one at 707 s (it took 522 s on one
+thread while another job ran)."""
+DIAGNOSIS_SECONDS = 0.002
+"""The monitor's end-of-training diagnosis, per trial and hidden layer (profiled: 1–2 ms per layer at the quick
+and tiny presets' sizes)."""
+BATCH_SECONDS = 0.05
+"""A batch's fixed cost beyond its arithmetic: its splits, its models, the runner and the store write. The tiny
+preset (two batches of six trials) is estimated at 0.15 s; measured next to other jobs: 0.13–0.22 s warm (the
+conformance suite's second run), 0.5–0.9 s in a fresh process, whose first batch also imports scikit-learn and
+loads the data (a cost per run, which a batch's estimate cannot hold)."""
 
 
 @dataclass
@@ -68,7 +75,7 @@ class BenchmarkConfig:
 
     def __post_init__(self) -> None:
         self.seed_list = seed_list(self.seeds)
-        self.lr_list = [self.lr] if isinstance(self.lr, float) else list(self.lr)
+        self.lr_list = values("lr", self.lr)
         checks = [
             (self.datasets and all(d in DATASETS for d in self.datasets), "datasets",
              f"a non-empty list of {', '.join(DATASETS)}"),
@@ -85,9 +92,7 @@ class BenchmarkConfig:
             (0 < self.val_fraction < 1, "val_fraction", "a number in (0, 1)"),
             (0 < self.test_fraction < 1, "test_fraction", "a number in (0, 1)"),
         ]
-        for ok, key, allowed in checks:
-            if not ok:
-                raise ConfigError(f"{key}: expected {allowed}, got {getattr(self, key)!r}")
+        require(checks, self)
         specs = [actlab.create(s).spec for s in self.activations]  # unknown names, bad arguments, formulas
         for s, spec in zip(self.activations, specs):
             if not actlab.create(spec).properties.elementwise:
@@ -97,10 +102,6 @@ class BenchmarkConfig:
             raise ConfigError(f"baseline: expected one of the activations ({', '.join(self.activations)}), "
                               f"got {self.baseline!r}")
 
-    def resolved(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["seeds"], d["lr"] = self.seed_list, self.lr_list
-        return d
 
 
 def plan(cfg: BenchmarkConfig) -> list[Batch]:
@@ -130,19 +131,20 @@ def _config(cfg: BenchmarkConfig, dataset: str, act: str, depth: int, width: int
 
 
 def seconds(batch: Batch) -> float:
-    """The batch's estimated run time (±50 %): its trials × epochs × rows × the MLP's multiply-accumulates."""
+    """The batch's estimated run time (±50 %): its trials × epochs × rows × the MLP's multiply-accumulates, and
+    a fixed cost per batch."""
     c = batch.trials[0].config
     d, k, n_train, n_val = SIZES[c["dataset"]]
     scale = (1 - c["val_fraction"]) / 0.8 if c["dataset"] == "mnist1d" else 1.0
     sizes = [d, *[c["width"]] * c["depth"], k]
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     per_trial = c["epochs"] * (3 * n_train * scale + n_val) * macs * SECONDS_PER_MAC + DIAGNOSIS_SECONDS * c["depth"]
-    return len(batch) * per_trial
+    return len(batch) * per_trial + BATCH_SECONDS
 
 
 def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
+    from actlab.data.realdata import split
     from actlab.engine.classifier import train_classifiers
-    from actlab.studies.realdata import split
 
     c0 = batch.trials[0].config
     splits = {s: split(c0["dataset"], s, val_fraction=c0["val_fraction"], test_fraction=c0["test_fraction"])
@@ -180,3 +182,19 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
 
 def _finite(v: Any) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
+
+
+def cost(batch: Batch) -> Cost:
+    """Seconds (`seconds`), per-step elements (trials × minibatch × width) and peak memory: each trial's copy
+    of its split, every layer's (T, minibatch, width) tensors (about 8 per layer alive in a step) and the
+    evaluation of the whole validation or test set at once, and the parameters with Adam's state, float32."""
+    c = batch.trials[0].config
+    d, k, n_train, n_val = SIZES[c["dataset"]]
+    T = len(batch)
+    s = [d, *[c["width"]] * c["depth"], k]
+    macs = sum(a * b for a, b in zip(s[:-1], s[1:]))
+    rows = n_train + 2 * n_val
+    elements = T * c["minibatch"] * c["width"]
+    memory = 4 * (T * rows * (d + 1) + 8 * elements * c["depth"] + 2 * T * n_val * c["width"] * c["depth"]
+                  + 4 * T * macs)
+    return Cost(seconds(batch), elements, memory)

@@ -1,12 +1,13 @@
 """The catalog articles' (001, 002) claims about training, checked on real data by the benchmark study:
 paired over seeds, test accuracy at the learning rate chosen on validation, Wilcoxon signed-rank with
-Holm's correction against relu per dataset and setting (`actlab.studies.benchmark_results`)."""
+Holm's correction against relu per dataset and setting. Each check reads only the study's results
+(`Evidence.results("benchmark")`, what `actlab.studies.benchmark.results.results` arranged)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from actlab.studies.benchmark_results import ALPHA, Comparison, comparisons, frame
+from actlab.studies.benchmark.results import ALPHA, STUDY, Comparison, Results
 from actlab.studies.claims import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -24,20 +25,21 @@ SETUP = ("benchmark study as run (actlab run benchmark): MLPs on real data, test
 def _cells(ev: Evidence, act: str, deepest: bool) -> tuple[list[Comparison], int] | None:
     """`act`'s comparisons with relu (per dataset × setting; only at the deepest depth if `deepest`), and
     that depth; None when the store has no benchmark trials of `act` against relu."""
-    trials = ev.trials("benchmark")
-    if not trials:
+    r = ev.results(STUDY)
+    if not isinstance(r, Results):
         return None
-    f = frame(trials)
+    f = r.frame
     if f.baseline != "relu" or act not in f.activations:
         return None
     depth = max(s[0] for s in f.settings)
-    cs = [c for c in comparisons(f) if c.activation == act and c.n >= 2 and (not deepest or c.setting[0] == depth)]
+    cs = [c for c in r.comparisons if c.activation == act and c.n >= 2 and (not deepest or c.setting[0] == depth)]
     return (cs, depth) if cs else None
 
 
 def _describe(cs: list[Comparison]) -> str:
-    return "; ".join(f"{c.dataset} depth {c.setting[0]}: {c.mean:.3f} vs relu {c.mean - c.diff:.3f} "
-                     f"(Δ {c.diff:+.3f}, Holm p = {c.p_holm:.2g}, n = {c.n})" for c in cs)
+    return "; ".join(f"{c.dataset} depth {c.setting[0]}: {c.activation} {c.mean:.3f} at lr {c.lr:g} vs relu "
+                     f"{c.mean - c.diff:.3f} at lr {c.baseline_lr:g} (Δ {c.diff:+.3f}, Holm p = {c.p_holm:.2g}, "
+                     f"n = {c.n})" for c in cs)
 
 
 def _better(cs: list[Comparison]) -> int:

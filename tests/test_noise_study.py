@@ -1,6 +1,7 @@
 """The noise study: its task generators by hand, config checks (library and CLI), a tiny run of every
-experiment through the runner (paired arms, resumable), the verdict rules on synthetic numbers, and
-the report section from the tiny store."""
+experiment through the runner (paired arms, resumable), the verdict rules on synthetic numbers, the results
+object (one setup per experiment), the report section, the terminal summary and the claims from the tiny
+store and from the store written before the studies became packages."""
 
 from __future__ import annotations
 
@@ -16,18 +17,19 @@ import scipy.optimize
 import scipy.stats
 import torch
 
-from actlab.report.noise_claims import CLAIMS, MIN_PAIRS, judge, verdict
+from actlab.data import tasks
 from actlab.results import Store
-from actlab.studies import noise_tasks as tasks
-from actlab.studies.config import ConfigError, build
-from actlab.studies.noise import NoiseConfig, plan
+from actlab.studies.config import ConfigError, build, load_preset
+from actlab.studies.noise import STUDY
+from actlab.studies.noise.claims import MIN_PAIRS, SPECS, judge, judged, numbers
+from actlab.studies.noise.results import NoiseResults, results
+from actlab.studies.noise.study import NoiseConfig, plan
+from actlab.studies.protocol import Stored
 from actlab.studies.runner import execute
 
-TINY = {"seeds": [0, 1], "monitor_every": 5, "mlp_width": 8, "mlp_layers": 3, "mlp_steps": 20, "mlp_batch": 32,
-        "escape_arms": ["hard_tanh", "nan"], "ordinary_arms": ["tanh", "nan"], "gru_arms": ["hard", "noisy_output"],
-        "lstm_arms": ["constant", "annealed"], "rnn_hidden": 4, "rnn_batch": 8, "test_size": 32, "adding_length": 6,
-        "gru_steps": 10, "unique_length": 4, "unique_values": 4, "lstm_steps": 10, "one_d_starts": 64,
-        "one_d_steps": 40}
+TINY = {k: v for k, v in load_preset(STUDY.presets / "noise-tiny.toml").items() if k != "study"}
+"""The tiny preset (22 trials): the fixture's run, and what the conformance suite runs."""
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -84,7 +86,7 @@ def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
         assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and not store.exists()
     r = cli("run", "noise", "--dry-run", "--store", str(store))  # the full preset's plan
-    assert r.returncode == 0 and "study noise:" in r.stdout and "210 trials in 21 batches" in r.stdout
+    assert r.returncode == 0 and "study noise: 210 trials" in r.stdout and "in 21 batches" in r.stdout
 
 
 def test_plan_pairs_arms_on_seeds() -> None:
@@ -150,44 +152,127 @@ def test_a_trial_does_not_depend_on_its_backend(tmp_path: Path, tiny_store: Path
     _alone(tmp_path, tiny_store, backend="process", workers=2)
 
 
-def test_report_section_renders_from_the_tiny_store(tiny_store: Path) -> None:
-    from actlab.report.noise import section, verdicts
+JUDGED_TINY = {"escape-nan", "ordinary-vs-tanh", "gru-noisy-vs-hard", "gru-noisy-faster", "lstm-anneal-vs-constant",
+               "one-d-anneal-vs-none", "one-d-anneal-vs-constant"}
+"""The claims whose two arms the tiny preset runs."""
 
-    sec = section(tiny_store)
-    assert sec is not None and sec.title == "Noise and saturation"
-    assert sec.html.count("<img") == 10  # per experiment: spread over seeds, curves
-    vs = verdicts(tiny_store)
-    assert {v["id"] for v in vs} == {"escape-nan", "ordinary-vs-tanh", "gru-noisy-vs-hard", "gru-noisy-faster",
-                                     "lstm-anneal-vs-constant", "one-d-anneal-vs-none", "one-d-anneal-vs-constant"}
-    assert all(v["verdict"] == "inconclusive" and v["numbers"]["n"] == 2 for v in vs)  # two seeds say nothing
-    assert len(sec.findings) == len(vs)
+
+def _results(store: Path) -> NoiseResults:
+    return results(Stored.load(store, "noise"))
+
+
+def test_report_section_renders_from_the_tiny_store(tiny_store: Path) -> None:
+    from actlab.report import kit, render
+
+    r = _results(tiny_store)
+    assert list(r.experiments) == ["escape", "ordinary", "gru_adding", "lstm_unique", "one_d"] and r.trials == 22
+    assert set(r.verdicts) == JUDGED_TINY
+    assert all(v.verdict == "inconclusive" and v.n == 2 for v in r.verdicts.values())  # two seeds say nothing
+    sec = STUDY.section(r)
+    assert isinstance(sec, kit.Section) and sec.title == "Noise and saturation" and sec.figure is not None
+    assert sec.question and len(sec.answer) == 2
+    assert sec.answer[1] == ("Of the 7 claims this store can judge: 7 inconclusive; 2 paired seeds are too few to "
+                             "decide (a test needs at least 6).")
+    assert sec.answer[0].startswith("In the deep MLP started in saturation, hard_tanh ends at a median final "
+                                    "training loss of ")
+    html = render.section(sec)
+    assert html.count("<img") == 5  # one figure per experiment (the answer's figure opens the report)
+    assert "noisy tanh, normal" in html and 'title="noisy_hard_tanh(' in html  # display name, full spec on hover
+    assert "Nothing is tuned" in html and "success rate" not in html
+    tables = [b for b in sec.blocks if isinstance(b, kit.Table)]
+    claims_table = tables[0]
+    assert [row[0].text for row in claims_table.rows] == [s.id for s in SPECS]  # type: ignore[union-attr]
+
+
+def test_claims_read_the_results(tiny_store: Path) -> None:
+    from actlab.studies.claims import NOT_RUN, Claim, Evidence
+
+    cs = STUDY.claims()
+    assert len(cs) == 12 and all(isinstance(c, Claim) and c.article == "003" and c.section == "noise" for c in cs)
+    got = {c.id: c.check(Evidence(results={"noise": _results(tiny_store)})) for c in cs}
+    assert {i for i, m in got.items() if m.verdict == "inconclusive"} == JUDGED_TINY
+    assert all(m.verdict == NOT_RUN and "lacks the arm" in m.numbers for i, m in got.items() if i not in JUDGED_TINY)
+    nan = got["escape-nan"].numbers
+    assert nan.startswith("noisy tanh, normal ") and " vs hard_tanh " in nan and nan.endswith(", 2 seeds")
+    assert all(c.check(Evidence()).verdict == NOT_RUN for c in cs)  # a store without noise trials
+
+
+def test_summary_prints_each_experiment_with_its_verdicts(tiny_store: Path) -> None:
+    from rich.console import Console
+
+    tables = STUDY.summary(_results(tiny_store))
+    assert len(tables) == 5
+    console = Console(width=220, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for t in tables:
+        console.print(t)
+    text = console.export_text()
+    console.file.close()
+    assert "success rate" not in text and "0%" not in text  # the single-sample table is gone
+    assert "escape-nan: inconclusive — noisy tanh, normal" in text and "final training loss" in text
+    assert "one-d-anneal-vs-constant: inconclusive — annealed noise" in text
+
+
+def test_the_store_written_before_the_packages_still_reports(tiny_store: Path) -> None:
+    """store_v0.db ran the tiny preset's configs (same trial ids) with the code before the restructuring: it still
+    reports, and today's code gives the same numbers (the data, the initialisation and the noise unchanged)."""
+    old, new = _results(FIXTURES / "store_v0.db"), _results(tiny_store)
+    assert list(old.experiments) == list(new.experiments) and set(old.verdicts) == JUDGED_TINY
+    assert STUDY.section(old) is not None and len(STUDY.summary(old)) == 5
+    for exp, e in old.experiments.items():
+        for arm, by_seed in e.values["final_loss"].items():
+            assert by_seed == pytest.approx(new.experiments[exp].values["final_loss"][arm], rel=1e-5)
+
+
+def _trial(arm: str, seed: int, steps: int, value: float) -> dict[str, Any]:
+    c = {"experiment": "one_d", "arm": arm, "seed": seed, "steps": steps, "noise_on": "parameter",
+         "noise_c": 0.0 if arm == "none" else 8.0}
+    return {"trial_id": f"{arm}-{seed}-{steps}", "seed": seed, "status": "ok", "created_at": "2026-01-01T00:00:00",
+            "config": c, "metrics": {"share_global": value}}
+
+
+def test_one_setup_per_experiment_is_shown_and_judged() -> None:
+    """A store with a short and a longer run of one experiment: the setup with the most trials is shown and judged,
+    the other counted; the claim's numbers by hand (means, difference) and by scipy (Wilcoxon)."""
+    short = [_trial(arm, s, 100, 0.0) for arm in ("none", "annealed") for s in range(2)]
+    long = [_trial("none", s, 1000, 0.2 + 0.01 * s) for s in range(8)]
+    long += [_trial("annealed", s, 1000, 0.5 + 0.012 * s) for s in range(8)]
+    r = results(Stored("noise", short + long))
+    e = r.experiments["one_d"]
+    assert e.setting["steps"] == 1000 and e.not_shown == 4 and e.seeds == list(range(8)) and e.arms == ["none",
+                                                                                                       "annealed"]
+    j = r.verdicts["one-d-anneal-vs-none"]
+    d = np.array([0.3 + 0.002 * s for s in range(8)])
+    assert j.verdict == "reproduced" and j.n == 8 and j.p_value == pytest.approx(scipy.stats.wilcoxon(d).pvalue)
+    assert j.mean_arm == pytest.approx(0.542) and j.mean_reference == pytest.approx(0.235)
+    text = numbers(j, e.labels)
+    assert text.startswith("annealed noise 0.542 vs no noise 0.235, +0.307 [CI +0.30") and text.endswith(
+        f", p = {scipy.stats.wilcoxon(d).pvalue:.2g}, 8 seeds")
+    assert "one-d-anneal-vs-constant" not in r.verdicts  # no constant arm stored
 
 
 # --- the verdict rules on synthetic numbers -------------------------------------------------------
-def _trials(experiment: str, arms: dict[str, list[float]], metric: str) -> list[dict]:
-    return [{"seed": s, "config": {"experiment": experiment, "arm": arm}, "metrics": {metric: v}}
-            for arm, values in arms.items() for s, v in enumerate(values)]
+def _values(arms: dict[str, Any]) -> dict[str, dict[int, float]]:
+    return {arm: {s: float(v) for s, v in enumerate(values)} for arm, values in arms.items()}
 
 
 def test_verdict_rules_on_synthetic_numbers() -> None:
-    claim = next(c for c in CLAIMS if c.id == "lstm-anneal-vs-constant")
+    claim = next(c for c in SPECS if c.id == "lstm-anneal-vs-constant")
     rng = np.random.default_rng(0)
     base = rng.uniform(0.5, 0.6, 10)
-    worse = _trials("lstm_unique", {"annealed": list(base - 0.05), "constant": list(base)}, "test_accuracy")
-    v = verdict(claim, worse)
-    assert v is not None and v["verdict"] == "not reproduced"  # the opposite of the claim, every seed
-    assert v["numbers"]["p_value"] == pytest.approx(scipy.stats.wilcoxon(base - 0.05, base).pvalue)
-    better = _trials("lstm_unique", {"annealed": list(base + rng.uniform(0.02, 0.08, 10)), "constant": list(base)},
-                     "test_accuracy")
-    assert verdict(claim, better)["verdict"] == "reproduced"  # type: ignore[index]
-    few = _trials("lstm_unique", {"annealed": list(base[:MIN_PAIRS - 1] + 0.1), "constant": list(base[:5])},
-                  "test_accuracy")
-    assert verdict(claim, few)["verdict"] == "inconclusive"  # type: ignore[index]
-    # a loss: lower is better, so a lower noisy loss is the claimed direction
-    loss = next(c for c in CLAIMS if c.id == "escape-nan")
-    lower = _trials("escape", {"nan": list(base - 0.2), "hard_tanh": list(base)}, "final_loss")
-    assert verdict(loss, lower)["verdict"] == "reproduced"  # type: ignore[index]
-    assert verdict(loss, _trials("escape", {"nan": [1.0]}, "final_loss")) is None  # no reference arm stored
+    v = judged(claim, _values({"annealed": base - 0.05, "constant": base}))
+    assert v is not None and v.verdict == "not reproduced"  # the opposite of the claim, every seed
+    assert v.p_value == pytest.approx(scipy.stats.wilcoxon(base - 0.05, base).pvalue)
+    assert v.diff == pytest.approx(-0.05) and v.ci[0] <= -0.05 <= v.ci[1]
+    better = _values({"annealed": base + rng.uniform(0.02, 0.08, 10), "constant": base})
+    assert judged(claim, better).verdict == "reproduced"  # type: ignore[union-attr]
+    few = _values({"annealed": base[:MIN_PAIRS - 1] + 0.1, "constant": base[:5]})
+    assert judged(claim, few).verdict == "inconclusive"  # type: ignore[union-attr]
+    # a loss: lower is better, so a lower noisy loss is the claimed direction (the difference keeps its sign)
+    loss = next(c for c in SPECS if c.id == "escape-nan")
+    lower = judged(loss, _values({"nan": base - 0.2, "hard_tanh": base}))
+    assert lower is not None and lower.verdict == "reproduced" and lower.diff == pytest.approx(-0.2)
+    assert lower.ci[0] <= -0.2 <= lower.ci[1]
+    assert judged(loss, _values({"nan": [1.0]})) is None  # no reference arm stored
 
 
 def test_noninferiority_and_equivalence_rules() -> None:

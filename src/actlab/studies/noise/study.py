@@ -12,12 +12,11 @@ and one initialisation, shared by every arm):
   one_d        gradient descent on f(x) = x²/10 − cos(3x) from many starts, with and without noise
 
 A trial is one arm × one seed; a batch is one arm of one experiment over all seeds, its trials run
-one after the other on one thread (noise_train.py). docs/noise.md states every choice.
+one after the other on one thread (train.py). docs/noise.md states every choice.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +25,10 @@ from actlab.core.errors import ActlabInputError
 from actlab.results.store import TrialRecord
 from actlab.studies.config import ConfigError, seed_list
 from actlab.studies.plan import Batch, Trial
+from actlab.studies.protocol import Cost
 
 NAME = "noise"
+QUESTION = "Does noise injected into hard-saturating units help them train?"
 EXPERIMENTS = ("escape", "ordinary", "gru_adding", "lstm_unique", "one_d")
 MLP_ARMS = ("tanh", "hard_tanh", "nan", "nan_half_normal", "nani", "nanil")
 GRU_ARMS = ("soft", "hard", "noisy_output", "noisy_input")
@@ -163,10 +164,6 @@ class NoiseConfig:
             checks.append((getattr(self, key) > 0, key, "a number > 0"))
         return checks
 
-    def resolved(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["seeds"] = self.seed_list
-        return d
 
 
 def _noisy(spec: str, c: float | None, noise: str, units: int) -> str:
@@ -230,7 +227,7 @@ def plan(cfg: NoiseConfig) -> list[Batch]:
 
 def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
     """Each trial of the batch in turn, on the CPU (the models are small and sequential; `device` is not used)."""
-    from actlab.studies import noise_train as train
+    from actlab.studies.noise import train
 
     runners = {"escape": train.mlp_trial, "ordinary": train.mlp_trial, "gru_adding": train.adding_trial,
                "lstm_unique": train.distinct_trial, "one_d": train.one_d_trial}
@@ -248,25 +245,70 @@ def _unit(c: dict[str, Any]) -> str:
     return c.get("activation") or c.get("gate") or f"one_d/{c['arm']}"
 
 
-SECONDS_PER_UNIT = {"mlp": 5.5e-9, "gru": 3.3e-5, "lstm": 5.7e-5, "one_d": 9.4e-8}
-"""Seconds per unit of work on one thread of the reference 2-core CPU, measured with the quick preset (MLP:
-step × batch × multiply-accumulates; GRU / LSTM: step × batch × sequence length, the Python loop over time
-steps dominating; 1-D: step × starts). A 126-trial run (6 seeds, the full sizes, shorter training) took
-2049 s; this estimate gives 2464 s."""
+PER_BATCH = 0.25
+"""Seconds per batch: the runner's bookkeeping, the store write, and its share of a run's one-time start (torch.optim
+imports torch._dynamo: ~1.5 s)."""
+PER_TRIAL = (0.03, 0.05)
+"""Seconds per trial: the model, its monitor, the test evaluation (a noisy unit's trial: the second)."""
+PER_STEP = {"mlp": 1.2e-4, "gru": 3.0e-4, "lstm": 6.5e-4}
+"""Seconds per training step and MLP layer, or per step and time step of a recurrent net, with soft or hard
+units: the Python-level overhead of small tensors dominates these nets."""
+NOISY = {"mlp": 4.0, "gru": 5.0, "lstm": 3.3}
+"""How much slower a step is with noisy units (their noise, their p, their exact-gradient backward)."""
+PER_MAC = 1e-9
+"""MLP: seconds per multiply-accumulate of a step (batch × weights), beyond the overhead."""
+PER_START_STEP = 9.4e-8
+"""1-D: seconds per start and step (one numpy vector)."""
+# CPU seconds of one thread measured per batch (`actlab run`'s runner: auto-fusion off) at the tiny and quick
+# sizes; the model gives 0.04 / 0.06 s for the tiny MLP trials (measured 0.04 / 0.08), 0.19 / 0.46 s for the
+# quick ones (0.15 / 0.5), 0.6 / 3.2 s for the quick GRU's (0.5–0.7 / 2.8–3.3), 0.6 / 2.0 s for its LSTM's
+# (0.6 / 1.9–2.1).
+
+
+def _noisy_unit(c: dict[str, Any]) -> bool:
+    return any(str(c.get(k, "")).startswith("noisy") for k in ("activation", "gate", "candidate"))
+
+
+def trial_seconds(c: dict[str, Any]) -> float:
+    """One trial's estimated run time on one thread of the reference CPU."""
+    exp, noisy = c["experiment"], _noisy_unit(c)
+    fixed = PER_TRIAL[noisy]
+    if exp in ("escape", "ordinary"):
+        w, layers = c["width"], c["layers"]
+        macs = c["batch"] * (64 * w + (layers - 1) * w * w + 10 * w)
+        return fixed + c["steps"] * (layers * PER_STEP["mlp"] * (NOISY["mlp"] if noisy else 1.0) + PER_MAC * macs)
+    if exp in ("gru_adding", "lstm_unique"):
+        kind = "gru" if exp == "gru_adding" else "lstm"
+        length = c["adding_length"] if kind == "gru" else c["unique_length"]
+        size = 1 + c["batch"] * c["hidden"] / 4096  # the tensors' own work, small next to the overhead
+        return fixed + c["steps"] * length * PER_STEP[kind] * (NOISY[kind] if noisy else 1.0) * size
+    return PER_START_STEP * c["steps"] * c["starts"]
 
 
 def seconds(batch: Batch) -> float:
-    """The batch's estimated run time (±50 %)."""
-    total = 0.0
+    """The batch's estimated run time (±50 %): its trials run one after another."""
+    return PER_BATCH + sum(trial_seconds(t.config) for t in batch.trials)
+
+
+def cost(batch: Batch) -> Cost:
+    """Seconds (`seconds`), per-step elements (the largest trial's batch × width) and peak memory (the largest
+    trial: its activations over every layer or time step kept for backward, and its parameters with their
+    optimizer state, float32); the trials of a batch run one after another."""
+    elements, memory = 1, 0
     for t in batch.trials:
-        c, exp = t.config, t.config["experiment"]
+        c = t.config
+        exp = c["experiment"]
         if exp in ("escape", "ordinary"):
             w, layers = c["width"], c["layers"]
-            total += SECONDS_PER_UNIT["mlp"] * c["steps"] * c["batch"] * (64 * w + (layers - 1) * w * w + 10 * w)
-        elif exp == "gru_adding":
-            total += SECONDS_PER_UNIT["gru"] * c["steps"] * c["batch"] * c["adding_length"]
-        elif exp == "lstm_unique":
-            total += SECONDS_PER_UNIT["lstm"] * c["steps"] * c["batch"] * c["unique_length"]
+            e, params = c["batch"] * w, 64 * w + (layers - 1) * w * w + 10 * w
+            m = 4 * (8 * e * layers + 4 * params)
+        elif exp in ("gru_adding", "lstm_unique"):
+            length = c.get("adding_length") or c.get("unique_length")
+            h = c["hidden"]
+            e = c["batch"] * h
+            m = 4 * (16 * e * length + 4 * 8 * h * h + c.get("test_size", 0) * length * h * 4)
         else:
-            total += SECONDS_PER_UNIT["one_d"] * c["steps"] * c["starts"]
-    return total
+            e = c["starts"]
+            m = 64 * e
+        elements, memory = max(elements, e), max(memory, m)
+    return Cost(seconds(batch), elements, memory)

@@ -23,9 +23,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import actlab
+from actlab.data import tasks
 from actlab.nn import GRU, LSTM, anneal
 from actlab.nn.anneal import Schedule
-from actlab.studies import noise_tasks as tasks
 
 Draw = Callable[[int], tuple[Tensor, Tensor]]
 LossFn = Callable[[Tensor, Tensor], Tensor]

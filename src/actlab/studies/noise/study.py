@@ -301,7 +301,7 @@ def cost(batch: Batch) -> Cost:
         if exp in ("escape", "ordinary"):
             w, layers = c["width"], c["layers"]
             e, params = c["batch"] * w, 64 * w + (layers - 1) * w * w + 10 * w
-            m = 4 * (8 * e * layers + 4 * params)
+            m = 4 * (8 * e * layers + 4 * params + 4 * 1797 * w * layers)  # + the evaluation on every digit
         elif exp in ("gru_adding", "lstm_unique"):
             length = c.get("adding_length") or c.get("unique_length")
             h = c["hidden"]

@@ -12,8 +12,8 @@ import sklearn.datasets
 from scipy.spatial import cKDTree
 
 from actlab.core.errors import ActlabInputError
-from actlab.studies import realdata
-from actlab.studies.realdata import DATASETS, split
+from actlab.data import realdata
+from actlab.data.realdata import DATASETS, split
 
 # sklearn's train_test_split puts ceil(fraction·n) rows out: digits 1797 → test ceil(449.25) = 450, rest 1347 →
 # validation ceil(269.4) = 270, train 1077; breast_cancer 569 → 143, 426 → 86, 340; wine 178 → 45, 133 → 27, 106.
@@ -113,3 +113,17 @@ def test_unknown_dataset_and_missing_mnist1d(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         realdata._mnist1d.cache_clear()
     assert DATASETS == ("mnist1d", "digits", "breast_cancer", "wine")
+
+
+def test_no_validation_part_keeps_every_non_test_row_for_training() -> None:
+    """val_fraction 0 (the noise study's digits): the same test rows as with a validation part, and the
+    training part is every other row (1797 − 450), standardised by itself."""
+    from actlab.data.tasks import digits
+
+    s = split("digits", 3, val_fraction=0.0)
+    with_val = split("digits", 3)
+    assert s.X_val.shape == (0, 64) and s.y_val.shape == (0,)
+    assert s.X_train.shape == (1347, 64) and np.array_equal(s.y_test, with_val.y_test)
+    assert np.allclose(s.X_train.mean(0), 0, atol=1e-5)
+    X_train, y_train, X_test, y_test = digits(3, 0.25)
+    assert np.array_equal(X_train, s.X_train) and np.array_equal(y_test, s.y_test)

@@ -5,6 +5,11 @@ Python loop over trials and steps. Engine: every trial in one (T, 4) tensor prog
 (`actlab.engine.run_gradient`). Same task, same steps, same optimizer; prints trials/s of both
 and the ratio (goal: ≥ 1000× on a 2-core CPU; 20 000 trials × 1000 steps well under a minute).
 
+Whole command: `actlab run single-sample` on the same trials (one activation, Adam, one learning rate, one
+target, `--trials` seeds), timed as a subprocess from start to exit — Python's start, imports, the plan, the
+engine, building the records, writing the store (a temporary one) and the summary — against the same naive
+rate, as a ratio (goal: ≥ 1000×).
+
 Population optimizers (adamm, cmaes, snes): network evaluations/s of the batched engine, and for
 CMA-ES the same trials run the usual way with pycma (one CMAEvolutionStrategy per trial, ask/tell
 in a Python loop, the population scored by one numpy call per generation) for a ratio.
@@ -16,7 +21,11 @@ in a Python loop, the population scored by one numpy call per generation) for a 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -41,6 +50,19 @@ def naive(act_spec: str, trials: int, steps: int, x: float, y: float, lr: float)
     return time.perf_counter() - start
 
 
+def whole_command(act_spec: str, trials: int, steps: int, x: float, y: float, lr: float) -> float:
+    """Seconds of `actlab run single-sample` on `trials` seeds of one task, as a subprocess, store in a temp dir."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = {"activations": f'["{act_spec}"]', "optimizers": '["adam"]', "seeds": str(trials), "steps": str(steps),
+                "lr": str(lr), "targets": f"[{y}]", "input": str(x)}
+        cmd = [sys.executable, "-m", "actlab", "run", "single-sample", "--store", str(Path(tmp) / "s.db"), "-q"]
+        for k, v in sets.items():
+            cmd += ["--set", f"{k}={v}"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=20000)
@@ -60,6 +82,10 @@ def main() -> None:
     print(f"naive : {args.naive_trials:6d} trials in {t_naive:7.2f} s = {naive_rate:10.1f} trials/s")
     print(f"engine: {args.trials:6d} trials in {out.seconds:7.2f} s = {engine_rate:10.1f} trials/s")
     print(f"ratio : {engine_rate / naive_rate:.0f}x  (success rate {float((out.best_loss < 1e-6).float().mean()):.3f})")
+    t_cmd = whole_command(args.activation, args.trials, args.steps, x, y, lr)
+    command_rate = args.trials / t_cmd
+    print(f"actlab run single-sample: {args.trials:6d} trials in {t_cmd:7.2f} s = {command_rate:10.1f} trials/s; "
+          f"ratio to naive {command_rate / naive_rate:.0f}x (whole command, store included)")
     population(act, args.pop_trials, args.pop_steps, x, y)
 
 

@@ -3,8 +3,11 @@ kill -9, the process backend, the CLI (`actlab run`, `actlab report`) and its ba
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import matplotlib.image as mpimg
 import pytest
 import torch
 
@@ -21,8 +25,8 @@ from actlab.results import Store
 from actlab.studies.config import ConfigError, build
 from actlab.studies.registry import resolve
 from actlab.studies.runner import execute, plan_summary
-from actlab.studies.single_sample import SingleSampleConfig, default_activations, plan, run_batch
-from actlab.studies.weight_box import default_targets, weight_box, working_interval
+from actlab.studies.single_sample.study import SingleSampleConfig, default_activations, plan, run_batch
+from actlab.studies.single_sample.weight_box import default_targets, weight_box, working_interval
 
 SMALL = {"activations": ["tanh", "snake"], "optimizers": ["adam", "adamm", "cmaes"], "seeds": 4, "steps": 40,
          "lr": [0.01, 0.1]}
@@ -60,7 +64,7 @@ def test_config_rejects_what_it_does_not_know() -> None:
         cfg(activations=["tanhh"])
     with pytest.raises(ConfigError, match="'softmax' is not elementwise"):
         cfg(activations=["softmax"])
-    with pytest.raises(ConfigError, match="lr: expected positive"):
+    with pytest.raises(ConfigError, match="lr: expected a positive"):
         cfg(lr=[0.0])
 
 
@@ -182,7 +186,7 @@ def test_cli_run_dry_run_progress_and_report(tmp_path: Path) -> None:
     sets = ["--set", 'activations=["tanh","snake"]', "--set", 'optimizers=["adam","cmaes"]', "--set", "seeds=3",
             "--set", "steps=30", "--set", 'bounds=["none","clip"]']
     r = cli("run", "single-sample", *sets, "--store", str(store), "--dry-run")
-    assert r.returncode == 0 and "2 cells" not in r.stdout and "8 cells" in r.stdout and not store.exists()
+    assert r.returncode == 0 and "96 trials (2 activations) in 8 batches" in r.stdout and not store.exists()
     r = cli("run", "single-sample", *sets, "--store", str(store))
     assert r.returncode == 0, r.stderr
     assert "trials" in r.stderr and "tanh" in r.stdout and "bounds clip" in r.stdout
@@ -193,20 +197,133 @@ def test_cli_run_dry_run_progress_and_report(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.strip() == str(out)
     html = out.read_text()
     assert "Single sample" in html and "comes from the optimizer" in html and "actlab run single-sample" in html
-    import base64
-    import io
-    import re
-
-    import matplotlib.image as mpimg
-
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    # catalog gallery, depth (edge-of-chaos curves, theory vs measured for tanh and snake), heatmap, evaluations,
-    # curves, bounds effect
-    assert len(images) == 8
-    assert "Depth: signal propagation" in html and "Under the he initialisation" in html
-    for b64 in images:
-        assert mpimg.imread(io.BytesIO(base64.b64decode(b64)), format="png").shape[0] > 100
+    assert 'id="single-sample-does-the-activation-or-the-optimizer-decide-convergence"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def _section_of(store: Path) -> tuple[object, object]:
+    from actlab.studies.protocol import Stored
+    from actlab.studies.registry import study
+
+    st = study("single-sample")
+    res = st.results(Stored.load(store, "single-sample"))
+    return res, st.section(res)
+
+
+def test_section_is_data_and_renders(tmp_path: Path) -> None:
+    from actlab.report import render
+    from actlab.report.kit import Details, Figure, Paragraph, Section, Table
+
+    store = tmp_path / "s.db"
+    execute(plan(cfg(activations=["tanh", "relu"], optimizers=["adam", "cmaes"], seeds=3, steps=30,
+                     bounds=["none", "clip"])), store)
+    res, sec = _section_of(store)
+    assert isinstance(sec, Section)
+    assert sec.title == "Single sample: does the activation or the optimizer decide convergence?"
+    assert sec.question and 1 <= len(sec.answer) <= 2 and sec.figure is not None
+    text = [sec.question, *sec.answer] + [b.text for b in sec.blocks if isinstance(b, Paragraph)]
+    assert not any("<" in t and ">" in t for t in text)  # plain text: the renderer escapes it
+    assert any(res.rule.text() in t for t in text) and any("objective" in t for t in text)
+    figures = [b for b in sec.blocks if isinstance(b, Figure)]
+    assert len(figures) == 4  # heatmap, evaluations, curves, bounds effect
+    for f in figures:
+        png = base64.b64decode(f.uri.removeprefix("data:image/png;base64,"))
+        assert mpimg.imread(io.BytesIO(png), format="png").shape[0] > 100
+    every = next(b for b in sec.blocks if isinstance(b, Details)).blocks[0]
+    assert isinstance(every, Table) and len(every.rows) == 2 * 2 * 2
+    html = render.section(sec)
+    assert html.count("<img") == 4 and "<script" not in html
+
+
+def test_section_and_claims_choose_the_same_learning_rate(tmp_path: Path) -> None:
+    """On one store, every cell's learning rate in the section's table is the claims' (both through the one
+    selection rule); and the rule breaks ties by the lower median evaluations to target."""
+    from actlab.report.kit import Details
+    from actlab.studies.single_sample.claims import chosen_lr
+
+    store = tmp_path / "s.db"
+    execute(plan(cfg(activations=["tanh", "relu", "sigmoid"], optimizers=["adam", "sgd", "adamm"], seeds=3,
+                     steps=60, lr=[0.01, 0.1, 1.0], bounds=["none", "reflect"])), store)
+    res, sec = _section_of(store)
+    table = next(b for b in sec.blocks if isinstance(b, Details)).blocks[0]
+    col = {c: i for i, c in enumerate(table.columns)}
+    shown = {(row[col["activation"]].title, row[col["optimizer"]], row[col["bounds"]]): row[col["chosen lr"]]
+             for row in table.rows}
+    claimed = chosen_lr(res)
+    assert len(claimed) == len(shown) == 3 * 3 * 2
+    assert {k: "" if v is None else f"{v:g}" for k, v in claimed.items()} == shown
+    # the rule by hand, on the store's trials: best mean success, ties to the lower median evaluations
+    with Store(store, create=False) as s:
+        trials = list(s.trials("single-sample"))
+    for (a, o, b), lr in claimed.items():
+        by: dict = {}
+        for t in trials:
+            c = t["config"]
+            if (c["activation"], c["optimizer"], c["bounds"]) == (a, o, b):
+                by.setdefault(c["lr"], []).append(t["metrics"])
+        def key(item: tuple) -> tuple:
+            ms = item[1]
+            ev = sorted(m["evaluations_to_target"] if m["evaluations_to_target"] is not None else math.inf for m in ms)
+            med = (ev[(len(ev) - 1) // 2] + ev[len(ev) // 2]) / 2
+            return (-sum(m["success"] for m in ms) / len(ms), med)
+        assert min(sorted(by.items()), key=key)[0] == lr
+
+
+def test_ties_go_to_the_lower_median_evaluations() -> None:
+    from actlab.studies.protocol import Stored
+    from actlab.studies.single_sample.claims import chosen_lr, success
+    from actlab.studies.single_sample.results import results
+
+    def trial(lr: float, seed: int, ok: bool, evals: int | None) -> dict:
+        config = {"study": "single-sample", "activation": "tanh", "output_activation": "tanh", "optimizer": "adam",
+                  "lr": lr, "target": 0.3, "input": 0.5, "steps": 100, "bounds": "none", "box": [[-1] * 4, [1] * 4],
+                  "success_threshold": 1e-6, "popsize": None, "seed": seed, "init": "u", "dtype": "float32"}
+        metrics = {"success": ok, "evaluations_to_target": evals, "params": [0.0] * 4}
+        return {"trial_id": f"{lr}-{seed}", "seed": seed, "activation": "tanh", "config": config, "metrics": metrics}
+
+    # 0.01 and 0.1 both succeed 2 of 3; 0.1 needs fewer evaluations: the rule picks 0.1 (a plain "highest
+    # success" rule would keep the first, 0.01); 1.0 succeeds once only
+    trials = [trial(0.01, 0, True, 90), trial(0.01, 1, True, 80), trial(0.01, 2, False, None),
+              trial(0.1, 0, True, 20), trial(0.1, 1, False, None), trial(0.1, 2, True, 30),
+              trial(1.0, 0, True, 5), trial(1.0, 1, False, None), trial(1.0, 2, False, None)]
+    res = results(Stored("single-sample", trials))
+    assert chosen_lr(res) == {("tanh", "adam", "none"): 0.1}
+    assert success(res) == {("tanh", "adam", "none"): (2, 3)}
+    assert res.cells[0].best.evals == [20, 30] and res.box == (5, 5)  # every successful fit ends inside [-1, 1]
+
+
+def test_old_store_still_reports() -> None:
+    from actlab.report import render
+    from actlab.studies.claims import VERDICTS, Evidence
+
+    res, sec = _section_of(Path(__file__).parent / "fixtures" / "store_v0.db")
+    assert res.trials == 108 and len(res.cells) == 3 * 2 * 2
+    assert "expr:where(x<abs(x), x, 0)" in render.section(sec).replace("&lt;", "<")
+    from actlab.studies.registry import study
+
+    ev = Evidence(results={"single-sample": res})
+    assert all(c.check(ev).verdict in VERDICTS for c in study("single-sample").claims())
+
+
+def test_records_keep_finite_values_only() -> None:
+    from actlab.engine import Outcome
+    from actlab.studies.single_sample.study import _records
+
+    b = plan(cfg(activations=["tanh"], optimizers=["adam"], seeds=3, lr=0.01, targets=[0.3]))[0]
+    nan, inf = float("nan"), float("inf")
+    out = Outcome(final_loss=torch.tensor([0.5, nan, 1e-9]), best_loss=torch.tensor([0.25, inf, 1e-9]),
+                  steps_to_target=torch.tensor([-1, -1, 7]), evaluations_per_step=1, curve_steps=[0, 1, 40],
+                  curve=torch.tensor([[1.0, 0.5, 0.5], [nan, 2.0, inf], [1.0, 1e-3, 1e-9]]),
+                  params=torch.tensor([[1.0, 2.0, 3.0, 4.0], [nan, 0.0, inf, 1.0], [0.0] * 4]), seconds=0.3)
+    r = _records(b, out)
+    assert [x.metrics["final_loss"] for x in r] == [0.5, None, pytest.approx(1e-9)]
+    assert [x.metrics["best_loss"] for x in r][:2] == [0.25, None]
+    assert [x.metrics["success"] for x in r] == [False, False, True]
+    assert [x.metrics["steps_to_target"] for x in r] == [None, None, 7]
+    assert [x.metrics["evaluations_to_target"] for x in r] == [None, None, 8]
+    assert r[1].metrics["params"] == [None, 0.0, None, 1.0]
+    assert list(r[0].curve) == [(0, 1.0), (1, 0.5), (40, 0.5)] and list(r[1].curve) == [(1, 2.0)]
+    assert all(type(v) is float for _, v in r[2].curve) and r[0].metrics["time"] == pytest.approx(0.1)
 
 
 def test_cli_bad_store_files(tmp_path: Path) -> None:
@@ -264,7 +381,7 @@ def test_default_run_writes_store_and_report_under_actlab_runs(tmp_path: Path) -
     assert r.stdout.strip().splitlines()[-1] == "actlab-runs/report.html"
     assert (tmp_path / "actlab-runs" / "results.db").exists()
     text = report.read_text()
-    assert "Findings" in text and "Single sample" in text and "Planar" in text and "The activations" in text
+    assert "The answers" in text and "Single sample" in text and "Planar" in text and "The activations" in text
     assert "time per stage: single-sample" in r.stdout and "planar" in r.stdout
     r = cli("run", "planar", "--dry-run", "--quick", "--store", str(tmp_path / "p.db"))
     assert r.returncode == 0 and "study planar" in r.stdout and not (tmp_path / "p.db").exists()

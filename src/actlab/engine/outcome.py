@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +36,39 @@ class Outcome:
     def evaluations_to_target(self) -> Tensor:
         hit = self.steps_to_target
         return torch.where(hit >= 0, (hit + 1) * self.evaluations_per_step, torch.full_like(hit, -1))
+
+    def lists(self) -> dict[str, list[Any]]:
+        """Every per-trial result as a Python list, each tensor converted once (`finite_lists`): the losses and
+        parameters with non-finite values None, the steps and evaluations to target with −1 made None, the
+        curves as (step, loss) pairs of their finite points. What a study builds its trial records from."""
+        hit = self.steps_to_target.cpu().tolist()
+        evals = self.evaluations_to_target.cpu().tolist()
+        return {"final_loss": finite_lists(self.final_loss), "best_loss": finite_lists(self.best_loss),
+                "steps_to_target": [h if h >= 0 else None for h in hit],
+                "evaluations_to_target": [e if e >= 0 else None for e in evals],
+                "params": finite_lists(self.params), "curve": curve_lists(self.curve_steps, self.curve)}
+
+
+def finite_lists(t: Tensor) -> list[Any]:
+    """`t` as (nested) Python lists of float64 values with every non-finite value None: one `.tolist()` and
+    one vectorised finite check for the whole tensor, then only the non-finite places are visited."""
+    t = t.detach().to("cpu", torch.float64)
+    values: list[Any] = t.tolist()
+    for index in (~torch.isfinite(t)).nonzero().tolist():
+        inner = values
+        for i in index[:-1]:
+            inner = inner[i]
+        inner[index[-1]] = None
+    return values
+
+
+def curve_lists(steps: Sequence[int], curve: Tensor) -> list[list[tuple[int, float]]]:
+    """Per trial, the (step, loss) pairs of a (T, len(steps)) curve tensor, its non-finite points left out."""
+    rows = finite_lists(curve)
+    bad = set((~torch.isfinite(curve.detach())).any(1).nonzero().flatten().tolist())
+    steps = list(steps)
+    return [[(s, v) for s, v in zip(steps, row) if v is not None] if i in bad else list(zip(steps, row))
+            for i, row in enumerate(rows)]
 
 
 def curve_steps(steps: int, points: int = 50) -> list[int]:

@@ -17,6 +17,7 @@ import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +214,7 @@ class Store:
             rows.append((tid, r.study, r.task, r.activation, r.optimizer, int(r.seed), r.status,
                          _json(r.config), _json(r.metrics), now))
             by_id.append((tid, r.curve))
-        by_id.sort(key=lambda ic: ic[0])  # curves in key order: SQLite's B-tree fills pages in sequence (~20 % faster)
+        by_id.sort(key=itemgetter(0))  # curves in key order: SQLite's B-tree fills pages in sequence (~20 % faster)
         for tid, curve in by_id:
             curves += [(tid, int(step), float(value)) for step, value in curve]
         with self._errors("write to"), self._transaction():

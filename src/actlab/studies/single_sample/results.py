@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,8 @@ RULE = Rule(objective="success", tuned=("lr",), pooled=("seed", "target"), tie="
                   "rate with the highest success rate over seeds and both targets; ties go to the lower median "
                   "evaluations to target. The study fits one sample, so training success is its objective")
 DEFAULT_POPSIZE = {"adamm": 100, "cmaes": 8, "snes": 8}
+CURVE_TRIALS = 200
+"""The most trials per cell whose loss curves make its median curve (the lowest seeds, both targets)."""
 SETUP_KEYS = ("steps", "input", "success_threshold", "init")
 """The cell keys that describe a run's setup (rather than which activation, optimizer and box ran)."""
 
@@ -62,9 +65,10 @@ class Cell:
     best: LrResult
     """The learning rate the rule chose."""
     trial_ids: list[str] = field(default_factory=list)
-    """The chosen learning rate's trials."""
+    """The chosen learning rate's trials, by seed and target."""
     curve: tuple[list[int], list[float]] = ([], [])
-    """Median loss over the chosen trials per curve step (read for the main setup's cells)."""
+    """Median loss per curve step over the chosen trials (the first CURVE_TRIALS of them), read for the main
+    setup's cells in the figures' bound mode."""
 
     @property
     def evaluations_per_step(self) -> int:
@@ -136,9 +140,10 @@ def results(stored: Stored) -> Results | None:
     main = [c for c in cells if _freeze(c.setup) == next(iter(order))]
     base = "none" if any(c.bounds == "none" for c in main) else main[0].bounds
     want = [c for c in main if c.bounds == base]
-    found = stored.curves([i for c in want for i in c.trial_ids])
+    some = {id(c): c.trial_ids[:CURVE_TRIALS] for c in want}
+    found = stored.curves([i for c in want for i in some[id(c)]])
     for c in want:
-        c.curve = _median_curve([found.get(i, []) for i in c.trial_ids])
+        c.curve = _median_curve([found.get(i, []) for i in some[id(c)]])
     return Results(RULE, cells, [(dict(k), n) for k, n in setups.most_common()], len(trials),
                    len({t["seed"] for t in trials}), _box(trials))
 
@@ -156,11 +161,13 @@ def _cell(ch: Choice) -> Cell:
     trials."""
     c = ch.cell
     lrs = [LrResult(s["lr"], n, round(score * n), []) for s, score, n in ch.scores]
+    trials = sorted(ch.trials, key=itemgetter("seed"))  # stable: a seed's targets stay in plan order
     best = next(r for r in lrs if r.lr == ch.setting["lr"])
-    best.evals = [t["metrics"]["evaluations_to_target"] for t in ch.trials if t["metrics"]["success"]]
+    best.evals = [e for t in ch.trials if t["metrics"]["success"]
+                  and (e := t["metrics"].get("evaluations_to_target")) is not None]
     activation = c["activation"]
     return Cell(activation, c.get("output_activation") or activation, c["optimizer"], c.get("bounds", "none"),
-                c.get("popsize"), _setup(c), lrs, best, [t["trial_id"] for t in ch.trials])
+                c.get("popsize"), _setup(c), lrs, best, [t["trial_id"] for t in trials])
 
 
 def _median_curve(curves: list[list[tuple[int, float]]]) -> tuple[list[int], list[float]]:
@@ -178,9 +185,9 @@ def _box(trials: list[dict[str, Any]]) -> tuple[int, int]:
         c, m = t["config"], t["metrics"]
         if c.get("bounds") != "none" or not m["success"] or not m.get("params") or None in m["params"]:
             continue
-        lo, hi = c["box"]
+        lo, hi = (v if isinstance(v, list) else [v] * 4 for v in c["box"])
         total += 1
-        inside += all(a <= p <= b for p, a, b in zip(m["params"], np.broadcast_to(lo, 4), np.broadcast_to(hi, 4)))
+        inside += all(a <= p <= b for p, a, b in zip(m["params"], lo, hi))
     return inside, total
 
 

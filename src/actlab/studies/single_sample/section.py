@@ -14,7 +14,7 @@ from actlab.report.kit import Cell as TableCell
 from actlab.report.kit import Details, Figure, Paragraph, Section, Table
 from actlab.report.names import displays, legend
 from actlab.studies.single_sample.claims import variance_split
-from actlab.studies.single_sample.results import Cell, Results
+from actlab.studies.single_sample.results import CURVE_TRIALS, Cell, Results
 
 TITLE = "Single sample: does the activation or the optimizer decide convergence?"
 QUESTION = "Does the activation or the optimizer decide how fast a 1-1-1 network fits one sample?"
@@ -43,8 +43,9 @@ def section(r: Results | None) -> Section | None:
     blocks += [heat, optimizer_table(r),
                Figure(evaluations(r, opts, base, col), "Forward evaluations to reach the target (trials that reached "
                       "it, at the chosen learning rate, all activations)"),
-               Figure(curves(r, acts, opts, base, col, names), "Median loss over seeds and targets against forward "
-                      f"evaluations, chosen learning rate per cell (bounds {base})")]
+               Figure(curves(r, acts, opts, base, col, names), "Median loss over seeds and targets (the first "
+                      f"{CURVE_TRIALS} trials of a cell at most) against forward evaluations, chosen learning rate per "
+                      f"cell (bounds {base})")]
     if len(r.modes) > 1:
         blocks.append(Figure(bounds_effect(r, opts), "Effect of the weight box: mean success rate over activations"))
     blocks.append(Details("Every cell, with the spread over seeds", [cell_table(r, names)]))

@@ -38,6 +38,10 @@ from actlab.studies.single_sample.weight_box import default_targets, weight_box
 NAME = "single-sample"
 
 
+BATCH_ELEMENTS = 100_000
+"""Network evaluations per step of a default batch: about 130 MB (see `cost`), a few seconds to a minute of work."""
+
+
 def default_activations() -> list[str]:
     """Every deterministic elementwise entry of the catalog (stochastic ones may be named: they run in eval())."""
     out = []
@@ -69,8 +73,9 @@ class SingleSampleConfig:
     """None: the hidden activation; any spec ('identity' for a linear output)."""
     popsize: int | None = None
     """Population size for adamm/cmaes/snes; None: each one's default (100 / 8 / 8)."""
-    batch_size: int = 4000
-    """Most trials in one tensor program."""
+    batch_size: int | None = None
+    """Most trials in one tensor program; None: as many as make BATCH_ELEMENTS network evaluations per step
+    (trials × population: 1000 trials of ADAMm, 100 000 of Adam)."""
 
     def __post_init__(self) -> None:
         self.seed_list = seed_list(self.seeds)
@@ -90,7 +95,7 @@ class SingleSampleConfig:
             self.activations = default_activations()
         for spec in [*self.activations, *([self.output_activation] if self.output_activation else [])]:
             self._check_activation(spec)
-        if self.batch_size < 1 or (self.popsize is not None and self.popsize < 2):
+        if (self.batch_size is not None and self.batch_size < 1) or (self.popsize is not None and self.popsize < 2):
             raise ConfigError("batch_size must be ≥ 1 and popsize ≥ 2")
 
     @staticmethod
@@ -127,8 +132,9 @@ def plan(cfg: SingleSampleConfig) -> list[Batch]:
                                 "dtype": "float32" if opt in GRADIENT_OPTIMIZERS else "float64",
                             }
                             trials.append(Trial(config, task=f"x={cfg.input:g} y={float(target):g}"))
-                for i in range(0, len(trials), cfg.batch_size):
-                    batches.append(Batch(NAME, trials[i:i + cfg.batch_size]))
+                size = cfg.batch_size or max(1, BATCH_ELEMENTS // (_popsize(opt, cfg.popsize) or 1))
+                for i in range(0, len(trials), size):
+                    batches.append(Batch(NAME, trials[i:i + size]))
     return batches
 
 

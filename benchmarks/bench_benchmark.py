@@ -28,7 +28,7 @@ from torch import nn
 
 import actlab
 from actlab.engine.classifier import minibatch_order, train_classifiers
-from actlab.studies.realdata import split
+from actlab.data.realdata import split
 
 LRS = (1e-3, 1e-2)
 

@@ -17,7 +17,7 @@ import time
 
 from actlab.engine import OPTIMIZERS
 from actlab.studies.config import build
-from actlab.studies.single_sample import SingleSampleConfig, plan, run_batch
+from actlab.studies.single_sample.study import SingleSampleConfig, plan, run_batch
 
 
 def main() -> None:

@@ -12,25 +12,42 @@ import pytest
 from scipy.optimize import brentq
 
 import actlab
-from actlab.report.claims import markdown, noise_rows, section, slug
+from actlab.report.kit import slug
+from actlab.report.render import section as render_section
 from actlab.results.store import Store, TrialRecord
-from actlab.studies import claims_planar, claims_single
-from actlab.studies.claims import NOT_RUN, VERDICTS, ledger, still_improving, wilson
+from actlab.studies import page
+from actlab.studies.claims import NOT_RUN, VERDICTS, still_improving, wilson
+from actlab.studies.ledger import ledger, markdown, section
+from actlab.studies.planar import claims as claims_planar
+from actlab.studies.single_sample import claims as claims_single
 
 KERAS = "Keras glorot_uniform weights, zero biases, from the seed"
 
 
-def _planar(act: str, width: int, accs: list[float], dataset: str = "disc", **extra: Any) -> list[TrialRecord]:
+def _planar(act: str, width: int, accs: list[float], dataset: str = "disc", optimizer: str = "rmsprop-keras",
+            val: list[float] | None = None, **extra: Any) -> list[TrialRecord]:
+    """Synthetic planar trials: test accuracies `accs`, validation accuracies `val` (default: the same)."""
     spec = actlab.create(act).spec
     recs = []
     for seed, a in enumerate(accs):
         config = {"study": "planar", "dataset": dataset, "activation": spec, "width": width, "layers": 1,
-                  "optimizer": "rmsprop-keras", "lr": 0.001, "steps": 100, "n": 400, "test_fraction": 0.5,
+                  "optimizer": optimizer, "lr": 0.001, "steps": 100, "n": 400, "test_fraction": 0.5,
                   "noise": 0.0, "seed": seed, "init": KERAS, "dtype": "float32", **extra}
-        metrics = {"test_accuracy": a, "train_accuracy": a, "final_loss": 0.1, "weights": []}
-        recs.append(TrialRecord("planar", dataset, spec, "rmsprop-keras", seed, config, metrics,
+        metrics = {"test_accuracy": a, "train_accuracy": a, "val_accuracy": (val or accs)[seed], "val_loss": 0.1,
+                   "final_loss": 0.1, "weights": []}
+        recs.append(TrialRecord("planar", dataset, spec, optimizer, seed, config, metrics,
                                 [(0, 0.7), (50, 0.2), (100, 0.2)]))
     return recs
+
+
+def _planar_checks(tmp_path: Path, recs: list[TrialRecord]) -> dict[str, Any]:
+    """Every planar claim's Measured, from the planar study's results of a store holding `recs`."""
+    from actlab.studies.claims import Evidence
+    from actlab.studies.planar.results import results
+    from actlab.studies.protocol import Stored
+
+    ev = Evidence(results={"planar": results(Stored.load(_store(tmp_path, recs), "planar"))})
+    return {c.id: c.check(ev) for c in claims_planar.CLAIMS}
 
 
 def _single(act: str, opt: str, bounds: str, k: int, n: int = 20) -> list[TrialRecord]:
@@ -53,7 +70,9 @@ def _store(tmp_path: Path, recs: list[TrialRecord]) -> Path:
 
 
 def _rows(path: Path | None) -> dict[str, Any]:
-    return {r.id: r for r in ledger(path)}
+    """The ledger's rows by id, from one read of the store at `path` (None: no store)."""
+    ev = page.read(path).evidence() if path is not None else None
+    return {r.id: r for r in ledger(ev)}
 
 
 def test_planar_rules_on_a_synthetic_store(tmp_path: Path) -> None:
@@ -61,7 +80,7 @@ def test_planar_rules_on_a_synthetic_store(tmp_path: Path) -> None:
             + _planar("relu", 3, [0.7, 0.8, 0.75, 0.72])  # 3 ReLUs never reaching 95 %, loss flat: fails
             + _planar("sigmoid", 2, [0.75] * 4) + _planar("tanh", 2, [0.76] * 4)
             + _planar("sigmoid", 3, [0.70] * 4) + _planar("tanh", 3, [0.95] * 4))  # a 0.25 gap at width 3
-    rows = _rows(_store(tmp_path, recs))
+    rows = _planar_checks(tmp_path, recs)
     assert rows["004-relu-2"].verdict == "not reproduced"
     assert rows["004-relu-3"].verdict == "not reproduced"
     assert rows["004-sigmoid-tanh"].verdict == "not reproduced"
@@ -70,12 +89,27 @@ def test_planar_rules_on_a_synthetic_store(tmp_path: Path) -> None:
 
 def test_planar_rules_reproduced_and_budget_dependence(tmp_path: Path) -> None:
     recs = _planar("relu", 2, [0.70, 0.80, 0.75, 0.78]) + _planar("relu", 3, [0.96, 0.97, 0.99, 0.90])
-    rows = _rows(_store(tmp_path, recs))
-    assert rows["004-relu-2"].verdict == "reproduced" and rows["004-relu-3"].verdict == "reproduced"
+    # a longer budget of ReLU-2 that separates the disc: its own cell, and the one the claim reads
+    recs += _planar("relu", 2, [0.99] * 4, steps=300)
+    rows = _planar_checks(tmp_path, recs)
+    assert rows["004-relu-2"].verdict == "not reproduced" and "300 steps" in rows["004-relu-2"].numbers
+    assert "median 0.99 (IQR 0.99–0.99" in rows["004-relu-2"].numbers  # not pooled with the 100-step trials
+    assert rows["004-relu-3"].verdict == "reproduced"
+    rows = _planar_checks(tmp_path / "short", recs[:8])
+    assert rows["004-relu-2"].verdict == "reproduced" and "100 steps" in rows["004-relu-2"].numbers
     # a "learns" claim that fails while the loss is still falling is inconclusive, not refuted
     assert claims_planar.learns(np.array([0.8, 0.9]), True) == "inconclusive"
     assert claims_planar.learns(np.array([0.8, 0.9]), False) == "not reproduced"
     assert claims_planar.cannot(np.array([0.9, 0.96, 0.8])) == "inconclusive"
+
+
+def test_planar_claims_read_the_setting_chosen_on_validation(tmp_path: Path) -> None:
+    """Two optimizers for ReLU-3: Adam best on test, RMSprop best on validation — the claim reads RMSprop."""
+    recs = (_planar("relu", 3, [0.70, 0.72, 0.71, 0.69], val=[0.99, 0.98, 0.99, 0.97])
+            + _planar("relu", 3, [0.99, 0.98, 0.99, 0.97], optimizer="adam", val=[0.80, 0.82, 0.81, 0.79]))
+    row = _planar_checks(tmp_path, recs)["004-relu-3"]
+    assert "rmsprop-keras lr 0.001" in row.numbers and "median 0.70" in row.numbers
+    assert row.verdict == "not reproduced"  # RMSprop's seeds stay under 95 % and the loss is flat
 
 
 def test_extrapolation_of_the_exact_cos_identity_network() -> None:
@@ -152,29 +186,26 @@ def test_slug_rule() -> None:
 
 def test_report_section_and_markdown(tmp_path: Path) -> None:
     path = _store(tmp_path, _planar("relu", 2, [0.7, 0.8]))
-    sec = section(path)
-    assert sec is not None and "id='claims'" in sec.html and "id='claim-004-relu-2'" in sec.html
-    assert "href='#planar-what-can-each-activation-learn'" in sec.html
-    md = markdown(path, "actlab docs --claims s.db")
-    for r in ledger(path):
+    rows = list(_rows(path).values())
+    sec = section(rows, {"planar": "planar-what-can-each-activation-learn"})
+    assert sec is not None
+    html = render_section(sec)
+    assert 'id="claim-004-relu-2"' in html and 'href="#planar-what-can-each-activation-learn"' in html
+    assert sec.answer and f"{len(rows)} checkable claims" in sec.answer[0]
+    md = markdown(rows, [], path, "actlab docs --claims s.db")
+    for r in rows:
         assert f"**{r.id}**" in md
     assert "actlab docs --claims s.db" in md and "| **004-relu-2**" in md
-    assert noise_rows(path)[0].verdict in VERDICTS
 
 
-def test_noise_rows_are_read_from_the_noise_study(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from actlab.report import noise
+def test_noise_claims_are_in_the_ledger_and_read_its_results(tmp_path: Path) -> None:
+    """The noise study's claims are ledger rows from its own Claim objects: not run without its trials."""
+    from actlab.studies.noise import STUDY as NOISE
 
-    verdict = {"id": "noise-mlp", "experiment": "mlp", "claim": "Noisy hard tanh trains deep MLPs better.",
-               "arm": "nan", "reference": "hard_tanh", "metric": "test_error", "rule": "Wilcoxon …",
-               "numbers": {"n": 4, "mean_arm": 0.1, "mean_reference": 0.2, "mean_diff": 0.1, "ci_low": 0.05,
-                           "ci_high": 0.15, "p_value": 0.03}, "verdict": "reproduced"}
-    monkeypatch.setattr(noise, "verdicts", lambda store: [verdict])
-    (row,) = noise_rows(tmp_path / "any.db")
-    assert (row.id, row.verdict, row.section) == ("noise-mlp", "reproduced", "noise")
-    assert "nan 0.1 vs hard_tanh 0.2" in row.numbers and "p = 0.03" in row.numbers
-    monkeypatch.setattr(noise, "verdicts", lambda store: [])
-    assert noise_rows(tmp_path / "any.db")[0].verdict == NOT_RUN
+    ids = {c.id for c in NOISE.claims()}
+    rows = _rows(None)
+    assert len(ids) == 12 and ids <= set(rows)
+    assert all(rows[i].verdict == NOT_RUN and rows[i].section == "noise" for i in ids)
 
 
 def test_docs_claims_command_writes_the_page(tmp_path: Path) -> None:
@@ -192,14 +223,10 @@ def test_docs_claims_command_writes_the_page(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no results store" in bad.stderr
 
 
-def test_every_linked_section_title_is_a_real_section_title() -> None:
-    """Rows link to sections by the slug of their title: a retitled section must not leave dead links."""
-    from pathlib import Path
+def test_every_claim_links_to_a_section_the_report_has() -> None:
+    """Rows link to the section with their figure by its key: the catalog, depth, or a registered study."""
+    from actlab.studies.ledger import claims
+    from actlab.studies.registry import studies
 
-    from actlab.report import benchmark, catalog, depth, noise, planar, single_sample
-    from actlab.report.claims import SECTIONS
-
-    sources = "".join(Path(m.__file__).read_text(encoding="utf-8")
-                      for m in (benchmark, catalog, depth, noise, planar, single_sample))
-    for key, title in SECTIONS.items():
-        assert f'"{title}"' in sources, (key, title)
+    keys = {"catalog", "depth", *studies()}
+    assert {c.section for c in claims()} <= keys

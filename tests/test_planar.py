@@ -12,10 +12,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import actlab
+from actlab.data.planar import DATASETS, make
 from actlab.engine.mlp import forward, init_mlp, train_mlp
 from actlab.studies.config import ConfigError, build
-from actlab.studies.datasets import DATASETS, make
-from actlab.studies.planar import PlanarConfig, data, plan, run_batch
+from actlab.studies.planar.study import PlanarConfig, data, plan, run_batch
 
 
 @pytest.mark.parametrize("name", DATASETS)
@@ -162,7 +162,7 @@ def test_no_hidden_bias_with_keras_rmsprop_matches_a_hand_written_loop() -> None
 
 
 def test_article_datasets_by_their_definitions() -> None:
-    from actlab.studies.datasets import beyond
+    from actlab.data.planar import beyond
 
     X, y = make("disc", 400, 0.0, 0)  # Playground's circle with radius 2: class 1 within 1, class 0 in [1.4, 2]
     r = np.hypot(*X.T)
@@ -191,3 +191,187 @@ def test_article_preset_runs_and_stores_its_setup() -> None:
     assert build(PlanarConfig, {"activations": ["relu"], "bias_free": ["tanh"]}).bias_free == ["tanh"]  # not run
     with pytest.raises(ConfigError, match="init"):
         build(PlanarConfig, {"init": "he"})
+
+
+# --- the validation split and the one selection rule -------------------------------------------------------
+
+
+def _numpy_accuracy(config: dict, weights: list[list[float]], X: np.ndarray, y: np.ndarray) -> float:
+    """A one-hidden-layer ReLU network's accuracy written out in numpy (independent of engine.forward)."""
+    w = config["width"]
+    W1, b1 = np.reshape(weights[0], (w, 2)), np.reshape(weights[1], (w, 1))
+    W2, b2 = np.reshape(weights[2], (1, w)), np.reshape(weights[3], (1, 1))
+    logits = (W2 @ np.maximum(W1 @ X.T + b1, 0) + b2)[0]
+    return float(np.mean((logits > 0) == (y > 0.5)))
+
+
+def test_validation_set_is_an_independent_draw_of_the_same_generator() -> None:
+    from actlab.studies.planar.study import stream_seed, validation
+
+    c = {"dataset": "circle", "n": 80, "noise": 0.0, "seed": 3, "test_fraction": 0.25}
+    Xv, yv = validation(c)
+    Xtr, _, Xte, _ = data(c)
+    assert Xv.shape == (20, 2) == Xte.shape and 0 < yv.mean() < 1
+    r = np.hypot(*Xv.T) * 6  # the circle's rule (noise 0): class 1 within 2.5, class 0 from 3.5
+    assert np.all(r[yv == 1] <= 2.5 + 1e-9) and np.all(r[yv == 0] >= 3.5 - 1e-9)
+    seen = np.concatenate([Xtr, Xte])
+    assert not any(np.any(np.all(np.isclose(seen, x), 1)) for x in Xv)  # no point shared with train or test
+    assert np.array_equal(validation(c)[0], Xv)  # deterministic
+    assert not np.array_equal(validation({**c, "seed": 4})[0], Xv)
+    # its seed: the 128-bit state of numpy's child stream of the seed, no small integer seed
+    s = stream_seed(3, 1)
+    words = np.random.SeedSequence(3, spawn_key=(1,)).generate_state(4)
+    assert s == int(words[0]) + (int(words[1]) << 32) + (int(words[2]) << 64) + (int(words[3]) << 96)
+    assert s >= 2**64 and s != stream_seed(3, 2) and s != stream_seed(4, 1)
+
+
+def _tiny(**over: object) -> PlanarConfig:
+    values = {"datasets": ["circle"], "activations": ["relu"], "widths": [2, 3], "optimizers": ["adam", "sgd"],
+              "lr": [0.01, 0.1], "seeds": 2, "steps": 40, "n": 60}
+    return build(PlanarConfig, {**values, **over})
+
+
+def _stored(recs: list, tmp_path: object = None) -> object:
+    from actlab.studies.protocol import Stored
+
+    trials = [{"trial_id": f"t{i}", "study": r.study, "task": r.task, "activation": r.activation,
+               "optimizer": r.optimizer, "seed": r.seed, "status": "ok", "config": r.config, "metrics": r.metrics}
+              for i, r in enumerate(recs)]
+    return Stored("planar", trials)
+
+
+def _chosen(r: object) -> dict[str, dict]:
+    import json
+
+    return {json.dumps(c.cell, sort_keys=True): c.setting for c in r.choices}  # type: ignore[attr-defined]
+
+
+def test_run_batch_stores_validation_accuracy_and_old_trials_get_the_same() -> None:
+    from actlab.studies.planar.results import results
+    from actlab.studies.planar.study import validation
+
+    recs = [r for b in plan(_tiny(optimizers=["adam"], lr=0.05)) for r in run_batch(b)]
+    for rec in recs:
+        Xv, yv = validation(rec.config)
+        assert rec.metrics["val_accuracy"] == pytest.approx(_numpy_accuracy(rec.config, rec.metrics["weights"], Xv, yv),
+                                                            abs=1e-6)
+        assert rec.metrics["val_loss"] > 0
+    old = _stored(recs)
+    for t in old.trials:  # type: ignore[attr-defined]
+        t["metrics"] = {k: v for k, v in t["metrics"].items() if k not in ("val_accuracy", "val_loss")}
+    r_old, r_new = results(old), results(_stored(recs))  # type: ignore[arg-type]
+    assert r_old.recomputed == len(recs) and r_new.recomputed == 0
+    assert [t["metrics"]["val_accuracy"] for c in r_old.choices for t in c.trials] == \
+        [t["metrics"]["val_accuracy"] for c in r_new.choices for t in c.trials]
+
+
+def test_the_test_split_never_decides_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shuffled test labels (a rerun) and scrambled stored test accuracies change no cell's choice."""
+    from actlab.studies.planar import study
+    from actlab.studies.planar.results import results
+
+    cfg = _tiny()
+    recs = [r for b in plan(cfg) for r in run_batch(b)]
+    want = _chosen(results(_stored(recs)))  # type: ignore[arg-type]
+    assert len(want) == 2 and any(len(c.scores) == 4 for c in results(_stored(recs)).choices)  # type: ignore[arg-type]
+
+    clean = study.data
+
+    def shuffled(config: dict) -> tuple:
+        Xtr, ytr, Xte, yte = clean(config)
+        return Xtr, ytr, Xte, np.random.default_rng(99).permutation(1 - yte)
+
+    monkeypatch.setattr(study, "data", shuffled)
+    again = [r for b in plan(cfg) for r in study.run_batch(b)]
+    assert [r.metrics["test_accuracy"] for r in again] != [r.metrics["test_accuracy"] for r in recs]
+    assert _chosen(results(_stored(again))) == want  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    for rec in recs:  # the stored test accuracies made the opposite of what they were, plus noise
+        rec.metrics["test_accuracy"] = float(1 - rec.metrics["test_accuracy"] + 0.01 * rng.random())
+    assert _chosen(results(_stored(recs))) == want  # type: ignore[arg-type]
+
+
+def test_a_cell_never_pools_step_budgets() -> None:
+    from actlab.report import render
+    from actlab.studies.planar.results import results
+    from actlab.studies.planar.section import section
+
+    recs = [r for steps in (10, 30) for b in plan(_tiny(steps=steps, widths=[2], optimizers=["adam"]))
+            for r in run_batch(b)]
+    r = results(_stored(recs))  # type: ignore[arg-type]
+    assert len(r.choices) == 2 and all(len({t["config"]["steps"] for t in c.trials}) == 1 for c in r.choices)
+    assert sorted(c.cell["steps"] for c in r.choices) == [10, 30]
+    assert [s.label for s in r.setups] == ["circle, 10 steps, PyTorch init", "circle, 30 steps, PyTorch init"]
+    html = render.section(section(r))  # type: ignore[arg-type]
+    assert "circle, 10 steps" in html and "circle, 30 steps" in html and "<script" not in html
+
+
+def test_v0_store_reports_with_validation_computed_from_its_weights() -> None:
+    from pathlib import Path
+
+    from actlab.report import kit, render
+    from actlab.studies.planar.results import results
+    from actlab.studies.planar.section import section, summary
+    from actlab.studies.protocol import Stored
+
+    r = results(Stored.load(Path(__file__).parent / "fixtures" / "store_v0.db", "planar"))
+    assert r.trials == 64 and r.recomputed == 64 and len(r.choices) == 8  # circle, xor × relu, tanh × widths 2, 3
+    assert all(len(c.scores) == 4 and len(c.trials) == 2 for c in r.choices)  # adam, sgd × lr 0.01, 0.1; 2 seeds
+    sec = section(r)
+    assert isinstance(sec, kit.Section) and sec.title == "Planar: what can each activation learn?"
+    assert len(sec.answer) == 2 and sec.figure is not None and "validation" in render.section(sec)
+    assert len(summary(r)) == 2
+
+
+def test_the_section_shows_the_settings_the_claims_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cell a claim of article 004 reads is a cell of the results, with the setting the section shows."""
+    from actlab.report import kit, render
+    from actlab.report.names import displays
+    from actlab.studies.claims import Evidence
+    from actlab.studies.planar import claims, plots
+    from actlab.studies.planar import section as planar_section
+    from actlab.studies.planar.results import PlanarResults, results
+    from actlab.studies.planar.section import section
+
+    blank = "data:image/png;base64,"  # the figures are not under test here (their cost is)
+    monkeypatch.setattr(plots, "accuracy_vs_width", lambda r: blank)
+    monkeypatch.setattr(planar_section, "setup_details", lambda s, names: kit.Details(s.label, []))
+
+    acts = ["relu", "sigmoid", "tanh", "square", "cos", "mixed(acts=['cos', 'identity'])"]
+    article = {"init": "glorot", "bias_free": ["square", acts[-1]], "optimizers": ["rmsprop-keras", "adam"],
+               "lr": 0.01, "seeds": 2, "n": 40, "noise": 0.0, "steps": 16}
+    disc = {**article, "datasets": ["disc"], "activations": acts[:5], "widths": [2, 3]}
+    wave = [{**article, "datasets": ["cos_wave"], "activations": [a], "widths": [w]} for a, w in ((acts[0], 8),
+                                                                                                   (acts[-1], 2))]
+    shorter = {**disc, "activations": ["relu"], "widths": [2], "steps": 8}  # a second budget: never pooled or read
+    recs = [r for values in (disc, *wave, shorter) for b in plan(build(PlanarConfig, values)) for r in run_batch(b)]
+    r = results(_stored(recs))  # type: ignore[arg-type]
+    read: list = []
+    find = PlanarResults.find
+
+    def spy(self: PlanarResults, *a: object, **k: object) -> object:
+        c = find(self, *a, **k)  # type: ignore[arg-type]
+        read.append(c)
+        return c
+
+    PlanarResults.find = spy  # type: ignore[method-assign]
+    try:
+        rows = {c.id: c.check(Evidence(results={"planar": r})) for c in claims.CLAIMS}
+    finally:
+        PlanarResults.find = find  # type: ignore[method-assign]
+    assert all(m.verdict != "not run in this store" for m in rows.values()), rows
+    read = [c for c in read if c is not None]
+    assert len(read) >= 10 and all(any(c is x for x in r.choices) for c in read)
+    assert all(c.cell["steps"] == 16 for c in read)  # the longest budget, never a pool of both
+    sec = section(r)
+    assert sec is not None
+    table = next(t for b in sec.blocks if isinstance(b, kit.Details) for t in b.blocks
+                 if isinstance(t, kit.Table) and "optimizer" in t.columns)
+    shown = {(row[0], row[1].title, row[2], row[3], row[4]) for row in table.rows}  # type: ignore[union-attr]
+    labels = {id(c): s.label for s in r.setups for c in s.cells.values()}
+    for c in read:
+        setting = (c.setting["optimizer"], f"{c.setting['lr']:g}")
+        key = (labels[id(c)], c.cell["activation"], str(c.cell["width"]), *setting)
+        assert key in shown, key
+    assert f"{read[0].setting['optimizer']} lr {read[0].setting['lr']:g}" in rows["004-relu-2"].numbers
+    assert displays(acts) and render.section(sec)

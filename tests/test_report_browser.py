@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from actlab.report import write_report
 from actlab.studies.config import build
-from actlab.studies.planar import PlanarConfig
-from actlab.studies.planar import plan as planar_plan
+from actlab.studies.page import write_report
+from actlab.studies.planar.study import PlanarConfig
+from actlab.studies.planar.study import plan as planar_plan
 from actlab.studies.runner import execute
-from actlab.studies.single_sample import SingleSampleConfig
-from actlab.studies.single_sample import plan as single_plan
+from actlab.studies.single_sample.study import SingleSampleConfig
+from actlab.studies.single_sample.study import plan as single_plan
 
 PROBE = """<script>
 window.addEventListener('load', () => {

@@ -13,9 +13,10 @@ import torch
 from actlab.core import threads
 from actlab.core.errors import ActlabInputError
 from actlab.core.threads import ELEMENTS_PER_THREAD, FreeCores, threads_for, torch_threads
-from actlab.studies import planar, runner
+from actlab.studies import runner
 from actlab.studies.plan import Batch, Trial
-from actlab.studies.planar import PlanarConfig
+from actlab.studies.planar import study as planar
+from actlab.studies.planar.study import PlanarConfig
 from actlab.studies.runner import batch_elements, batch_threads, execute, resources
 
 
@@ -223,8 +224,8 @@ def test_dry_run_names_the_workers_and_the_threads(tmp_path: Path) -> None:
 
 
 def test_results_do_not_depend_on_the_threads() -> None:
-    from actlab.studies import single_sample
-    from actlab.studies.single_sample import SingleSampleConfig
+    from actlab.studies.single_sample import study as single_sample
+    from actlab.studies.single_sample.study import SingleSampleConfig
 
     wide = planar.plan(PlanarConfig(datasets=["circle", "xor"], activations=["tanh"], widths=[100],
                                     optimizers=["adam"], lr=0.05, seeds=3, steps=20))[0]  # 120 000 elements

@@ -21,8 +21,8 @@ def docs_command(
     """Generate the catalog page from the registry: declared and measured properties, a figure each."""
     folder = output_folder(output, "the claims page" if claims else "the catalog page")
     if claims is not None:
-        from actlab.report.claims import write_claims_page
         from actlab.results.store import Store
+        from actlab.studies.page import write_claims_page
 
         Store(claims, create=False).close()  # a missing or foreign store fails here, in one line
         command = "actlab " + " ".join(shlex.quote(a) for a in sys.argv[1:])

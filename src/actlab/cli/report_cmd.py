@@ -14,8 +14,8 @@ import typer
 
 from actlab.cli.output import output_file
 from actlab.core.errors import ActlabInputError
-from actlab.report import write_report
 from actlab.results import Store
+from actlab.studies.page import write_report
 
 
 def report_command(

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from actlab.core.errors import ActlabInputError
-from actlab.report import summary_tables
-from actlab.studies.registry import DEFAULT_RUN, resolve, resolve_default
-from actlab.studies.runner import AUTO, BACKENDS, execute, plan_summary, resources
+from actlab.studies.page import summary_tables
+from actlab.studies.registry import default_run, resolve, resolve_default
+from actlab.studies.runner import AUTO, BACKENDS, admit, execute, plan_summary, resources
 
 DEFAULT_STORE = Path("actlab-runs/results.db")
 
@@ -52,21 +52,19 @@ def run_command(
     default = target is None
     stages = resolve_default(set_) if default else [resolve(target, set_, quick=quick)]
     plans = [(study, study.plan(cfg)) for study, cfg in stages]  # every config is checked before anything runs
+    for (study, cfg), (_, batches) in zip(stages, plans):
+        admit(study.name, cfg, batches)  # a batch that cannot fit in memory: refused before anything runs
     if dry_run:
         for study, batches in plans:
             summary = plan_summary(batches, store)
             typer.echo(summary.text(study.name, store))
-            if study.seconds is not None and summary.trials:
-                left = sum(study.seconds(b) for b in batches) * summary.todo / summary.trials
-                typer.echo(f"estimated time: about {_duration(left)} on one thread of a 2-core CPU like actlab's "
-                           "reference machine (±50 %; --workers N divides it by up to N)")
             typer.echo(resources(batches, backend, workers, device, threads).text())
         return
     command = " ".join(["actlab", *sys.argv[1:]])
     console = Console() if Console().is_terminal else Console(width=160)
     times: list[tuple[str, float]] = []
     # a default run's stages are named by their presets (three are planar: the study's and the article's)
-    labels = [p.removeprefix("default-").removesuffix(".toml") for _, p in DEFAULT_RUN] if default else \
+    labels = [p.removeprefix("default-").removesuffix(".toml") for _, p in default_run()] if default else \
         [study.name for study, _ in plans]
     for i, ((study, batches), label) in enumerate(zip(plans, labels)):
         start = time.perf_counter()
@@ -78,7 +76,7 @@ def run_command(
                    f"{result.seconds:.1f} s; store: {store}")
         times.append((label, time.perf_counter() - start))
     if default:
-        from actlab.report import write_report
+        from actlab.studies.page import write_report
 
         start = time.perf_counter()
         out = write_report(store, store.parent / "report.html", command=command)
@@ -130,11 +128,3 @@ def _check_device(device: str) -> None:
             raise ActlabInputError(f"--device {device}: no CUDA device is available here (use cpu)")
         return
     raise ActlabInputError(f"--device: expected cpu or cuda[:N], got {device!r}")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -324,7 +324,7 @@ def _initial(act: str, sizes: Sequence[int], seeds: Sequence[int], init: str, hi
     per_seed = []
     for s in seeds:
         g = torch.Generator().manual_seed(int(s))
-        drawn = []
+        drawn: list[torch.Tensor] = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             if init == "torch":
                 drawn += uniform_layer(g, fan_in, fan_out, 1 / math.sqrt(fan_in))

@@ -3,9 +3,7 @@ measured properties side by side, and a gallery of f and f′ (colours as in the
 
 from __future__ import annotations
 
-import html
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,8 +14,8 @@ from actlab.analysis.probe import probe
 from actlab.core.describe import fmt_range
 from actlab.core.errors import ActlabInputError
 from actlab.report.figures import colours, finish_grid, plt
-from actlab.report.single_sample import Section, _img
-from actlab.results.store import Store
+from actlab.report.kit import Cell, Details, Figure, Paragraph, Section, Table
+from actlab.report.names import display
 
 
 def _shown(name: str) -> bool:
@@ -32,33 +30,39 @@ def _shown(name: str) -> bool:
         return False
 
 
-def section(store: str | Path) -> Section | None:
-    with Store(store, create=False) as s:
-        acts = s.distinct("activation")
-    acts = [a for a in acts if _shown(a)]
+TITLE = "The activations: what each one is"
+
+
+def section(activations: list[str]) -> Section | None:
+    """Every activation of `activations` (the store's) the analyser can measure: declared and measured
+    properties side by side, and the gallery of f and f′."""
+    acts = [a for a in dict.fromkeys(activations) if _shown(a)]
     if not acts:
         return None
-    rows = ["<table><thead><tr><th>activation</th><th>range declared / measured</th><th>monotonic</th>"
-            "<th>zero-centred</th><th>saturation L / R</th><th>smoothness C^k</th><th>gain 1/√E[f²]</th>"
-            "<th>dead fraction</th><th>active range</th></tr></thead><tbody>"]
-    findings = []
     plain = [a for a in acts if actlab.create(a).properties.elementwise]
+    rows: list[list[str | Cell]] = []
+    differ: list[str] = []
     for a in plain:
         p = actlab.create(a).properties
         m = analyze_spec(a).data
         sat = m["saturation"]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            a, f"{fmt_range(p.range)} / {fmt_range(tuple(m['range']))}", _pair(p.monotonic, m["monotonic"]),
-            _pair(p.zero_centered, m["zero_centered"]), f"{sat['left']['kind']} / {sat['right']['kind']}",
-            m["smoothness"], f"{m['gain']:.4g}", f"{m['dead_fraction']:.3g}", fmt_range(tuple(m["active_range"])),
-        )) + "</tr>")
+        rows.append([Cell(display(a), title=a), f"{fmt_range(p.range)} / {fmt_range(tuple(m['range']))}",
+                     _pair(p.monotonic, m["monotonic"]), _pair(p.zero_centered, m["zero_centered"]),
+                     f"{sat['left']['kind']} / {sat['right']['kind']}", str(m["smoothness"]), f"{m['gain']:.4g}",
+                     f"{m['dead_fraction']:.3g}", fmt_range(tuple(m["active_range"]))])
         if p.declared and (p.monotonic != m["monotonic"] or p.zero_centered != m["zero_centered"]):
-            findings.append(f"{a}: declared and measured properties differ (see the catalog table).")
-    rows.append("</tbody></table>")
-    body = ("<p>Declared properties come from the catalog; measured ones from the analyser (grid on [−25, 25], "
-            "tails to ±10⁶; gain and dead fraction under x ~ N(0, 1)). One value where both agree.</p>"
-            + "".join(rows) + _img(gallery(plain), "f (solid) and f′ (dashed) of every activation in the studies"))
-    return Section("The activations: what each one is", findings, body)
+            differ.append(display(a))
+    answer = [f"{len(plain)} activations ran in this store's studies; the analyser's measurements agree with "
+              f"the declared properties for {len(plain) - len(differ)} of them"
+              + (f" (they differ for {', '.join(differ)})." if differ else ".")]
+    table = Table(["activation", "range declared / measured", "monotonic", "zero-centred", "saturation L / R",
+                   "smoothness C^k", "gain 1/√E[f²]", "dead fraction", "active range"], rows)
+    return Section(TITLE, question="What is each activation the studies used?", answer=answer, blocks=[
+        Paragraph("Declared properties come from the catalog; measured ones from the analyser (grid on [−25, 25], "
+                  "tails to ±10⁶; gain and dead fraction under x ~ N(0, 1)). One value where both agree."),
+        table,
+        Details("f (solid) and f′ (dashed) of every activation in the studies",
+                [Figure(gallery(plain), "f (solid) and f′ (dashed) of every activation in the studies")])])
 
 
 def _pair(declared: object, measured: object) -> str:
@@ -86,7 +90,7 @@ def gallery(acts: list[str]) -> str:
         ax.axvline(0, color="0.7", lw=0.6)
         lo, hi = np.nanmin(np.r_[f, d]), np.nanmax(np.r_[f, d])
         ax.set_ylim(max(lo, -4) - 0.2, min(hi, 4) + 0.2)
-        ax.set_title(a if len(a) < 28 else a[:26] + "…", fontsize=9)
+        ax.set_title(display(a), fontsize=9)
         ax.set_xlabel("x", fontsize=8)
         ax.tick_params(labelsize=7)
         if k == 0:

@@ -5,9 +5,7 @@ the theory against real random deep networks. Every sentence is computed from th
 
 from __future__ import annotations
 
-import html
 import math
-from pathlib import Path
 from typing import Any
 
 import actlab
@@ -17,8 +15,8 @@ from actlab.analysis.propagation import INITS, edge_curve, fixed_point, propagat
 from actlab.analysis.propagation_plots import draw_layers
 from actlab.core.errors import ActlabInputError
 from actlab.report.figures import colours, finish_grid, plt
-from actlab.report.single_sample import Section, _img
-from actlab.results.store import Store
+from actlab.report.kit import Block, Cell, Details, Figure, Paragraph, Section, Table
+from actlab.report.names import counted, display
 
 DEPTH = 50
 """The depth the words are about."""
@@ -28,23 +26,36 @@ MEASURED = 2
 """How many activations are also measured in random networks (width 1000, depth 50, 2 networks each)."""
 
 
-def section(store: str | Path) -> Section | None:
-    with Store(store, create=False) as s:
-        acts = [a for a in s.distinct("activation") if _analysable(a)]
+TITLE = "Depth: signal propagation at initialisation"
+INIT_NAMES = ("pytorch", "lecun", "he", "edge of chaos")
+
+
+def section(activations: list[str]) -> Section | None:
+    """Mean-field theory at initialisation for every analysable activation of `activations` (the store's)."""
+    acts = [a for a in dict.fromkeys(activations) if _analysable(a)]
     if not acts:
         return None
     curves = {a: edge_curve(maps_of(a)) for a in acts}
     recs = {a: recommend(maps_of(a), 0.0, curves[a]) for a in acts}
     rows = {a: _row(a, recs[a]) for a in acts}
-    findings = _findings(rows)
-    body = ("<p>Mean-field theory of a wide fully connected network at initialisation (Poole et al. 2016, "
-            "Schoenholz et al. 2017): W ~ N(0, σw²/fan_in), b ~ N(0, σb²). χ₁ multiplies squared gradient norms "
-            f"at every layer; below, the number of layers after which they have changed by 10^{FACTOR:g} "
-            "(kept: they keep their size). PyTorch's default nn.Linear draws U(±1/√fan_in): σw = 1/√3, σb → 0 at "
-            "width.</p>" + _table(rows) + "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>"
-            + _img(_curve_figure(curves), "Edge of chaos: the σw where χ₁ = 1 for each σb (missing: none there)")
-            + _measured(recs))
-    return Section("Depth: signal propagation at initialisation", findings, body)
+    fates = _fates(rows)
+    kept = fates["pytorch"]["kept"]
+    kept_words = counted([display(a) for a in kept], len(acts), "activations")
+    answer = [f"Under PyTorch's default initialisation, {kept_words} keep their gradients' size over {DEPTH} "
+              "layers; at the edge of chaos "
+              f"{len(fates['edge of chaos']['kept'])} of {len(acts)} do."]
+    figure = Figure(_curve_figure(curves), "Edge of chaos: the σw where χ₁ = 1 for each σb (missing: none there)")
+    blocks: list[Block] = [Paragraph("Mean-field theory of a wide fully connected network at initialisation "
+                        "(Poole et al. 2016, "
+                        "Schoenholz et al. 2017): W ~ N(0, σw²/fan_in), b ~ N(0, σb²). χ₁ multiplies squared "
+                        f"gradient norms at every layer; below, the number of layers after which they have changed "
+                        f"by 10^{FACTOR:g} (kept: they keep their size). PyTorch's default nn.Linear draws "
+                        "U(±1/√fan_in): σw = 1/√3, σb → 0 at width."),
+              _fate_table(fates, len(acts)), figure,
+              Details("Per activation and initialisation: σw, σb, χ₁, phase", [_table(rows)]),
+              *_measured(recs)]
+    return Section(TITLE, blocks, question=f"Which activations keep gradients alive over {DEPTH} layers at "
+                   "initialisation?", answer=answer, figure=figure)
 
 
 def _analysable(spec: str) -> bool:
@@ -69,13 +80,11 @@ def _row(spec: str, rec: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _table(rows: dict[str, dict[str, dict[str, Any]]]) -> str:
-    inits = ["pytorch", "lecun", "he", "edge of chaos"]
-    head = "".join(f"<th>{html.escape(i)}</th>" for i in inits)
-    body = []
+def _table(rows: dict[str, dict[str, dict[str, Any]]]) -> Table:
+    out = []
     for a, row in rows.items():
-        cells = []
-        for i in inits:
+        cells: list[str | Cell] = [Cell(display(a), title=a)]
+        for i in INIT_NAMES:
             r = row.get(i)
             if r is None:
                 cells.append("—")
@@ -84,33 +93,48 @@ def _table(rows: dict[str, dict[str, dict[str, Any]]]) -> str:
             else:
                 cells.append(f"σw={r['sigma_w']:.3g}, σb={r['sigma_b']:.3g}: χ₁={r['chi1']:.3g} "
                              f"({r['phase']}; {_layers(r['layers'])})")
-        body.append(f"<tr><td>{html.escape(a)}</td>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return f"<table><thead><tr><th>activation</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        out.append(cells)
+    return Table(["activation", *INIT_NAMES], out)
 
 
 def _layers(n: float) -> str:
     return "kept" if math.isinf(n) else f"×10^{FACTOR:g} in {n:.3g} layers"
 
 
-def _findings(rows: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    """One sentence per initialisation: which activations vanish or explode within DEPTH layers."""
-    out = []
-    for init in ("pytorch", "lecun", "he", "edge of chaos"):
+def _fates(rows: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, list[str]]]:
+    """Per initialisation: which activations' gradients vanish or explode within DEPTH layers, keep their size,
+    or whose signal length diverges (absent: no edge of chaos on σb ∈ [0, 1])."""
+    out = {}
+    for init in INIT_NAMES:
         rs = {a: row[init] for a, row in rows.items() if init in row}
         diverge = sorted(a for a, r in rs.items() if r["length"] == "diverges")
         rs = {a: r for a, r in rs.items() if a not in diverge}
         vanish = sorted(a for a, r in rs.items() if r["chi1"] < 1 and r["layers"] <= DEPTH)
         explode = sorted(a for a, r in rs.items() if r["chi1"] > 1 and r["layers"] <= DEPTH)
         kept = sorted(set(rs) - set(vanish) - set(explode))
-        parts = [f"gradients vanish (×10^-{FACTOR:g} within {DEPTH} layers) for {', '.join(vanish)}" if vanish else "",
-                 f"explode (×10^{FACTOR:g}) for {', '.join(explode)}" if explode else "",
-                 f"keep their size over {DEPTH} layers for {', '.join(kept)}" if kept else "",
-                 f"the signal's length grows without bound for {', '.join(diverge)}" if diverge else ""]
-        out.append(f"Under the {init} initialisation " + "; ".join(p for p in parts if p) + ".")
-    missing = sorted(a for a, row in rows.items() if "edge of chaos" not in row)
-    if missing:
-        out.append(f"No edge of chaos on σb ∈ [0, 1] for: {', '.join(missing)}.")
+        absent = sorted(set(rows) - set(rs) - set(diverge))
+        out[init] = {"kept": kept, "vanish": vanish, "explode": explode, "diverge": diverge, "absent": absent}
     return out
+
+
+def _fate_table(fates: dict[str, dict[str, list[str]]], total: int) -> Table:
+    """The depth findings as a table: per initialisation, the activations in each fate, counted."""
+    heads = {"kept": f"keep their size over {DEPTH} layers", "vanish": f"vanish (×10^-{FACTOR:g})",
+             "explode": f"explode (×10^{FACTOR:g})", "diverge": "signal length diverges",
+             "absent": "no edge of chaos on σb ∈ [0, 1]"}
+    rows: list[list[str | Cell]] = []
+    for init, f in fates.items():
+        rows.append([init, *[Cell(_names(f[k]), title=", ".join(f[k])) for k in heads]])
+    return Table(["initialisation", *heads.values()], rows,
+                 caption=f"Gradients over {DEPTH} layers at initialisation, of {total} activations (hover: full specs)")
+
+
+def _names(specs: list[str], most: int = 6) -> str:
+    """'3: relu, tanh, gelu' (up to `most` display names, then 'and N more'); '—' for none."""
+    if not specs:
+        return "—"
+    more = f" and {len(specs) - most} more" if len(specs) > most else ""
+    return f"{len(specs)}: {', '.join(display(a) for a in specs[:most])}{more}"
 
 
 def _curve_figure(curves: dict[str, list[dict[str, Any]]]) -> str:
@@ -120,13 +144,13 @@ def _curve_figure(curves: dict[str, list[dict[str, Any]]]) -> str:
     for a, curve in curves.items():
         pts = [(c["sigma_b"], c["sigma_w"]) for c in curve if c["sigma_w"] is not None]
         if pts:
-            ax.plot(*zip(*pts), "-o", ms=2.5, color=col[a], label=a)
+            ax.plot(*zip(*pts), "-o", ms=2.5, color=col[a], label=display(a))
     ax.set(xlabel="σb", ylabel="σw on the edge of chaos", yscale="log")
     ax.legend(fontsize=7, ncol=2)
     return finish_grid(fig, axes, 1)
 
 
-def _measured(recs: dict[str, dict[str, Any] | None]) -> str:
+def _measured(recs: dict[str, dict[str, Any] | None]) -> list[Details]:
     """Theory against random networks (width 1000, depth 50) at each chosen activation's edge of chaos."""
     chosen = [a for a in recs if actlab.create(a).properties.elementwise][:MEASURED]
     blocks = []
@@ -139,6 +163,7 @@ def _measured(recs: dict[str, dict[str, Any] | None]) -> str:
         measured = simulate(a, sw, sb, width=1000, depth=DEPTH, seeds=2)
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), squeeze=False)
         draw_layers(list(axes[0]), theory, measured)
-        fig.suptitle(f"{a} at σw = {sw:.4g}, σb = {sb:g}: theory vs 2 random networks of width 1000")
-        blocks.append(_img(finish_grid(fig, axes, 3), f"{a}: q, c and gradient norms per layer, theory vs measured"))
-    return "".join(blocks)
+        fig.suptitle(f"{display(a)} at σw = {sw:.4g}, σb = {sb:g}: theory vs 2 random networks of width 1000")
+        caption = f"{display(a)}: q, c and gradient norms per layer, theory vs measured"
+        blocks.append(Details(caption, [Figure(finish_grid(fig, axes, 3), caption)]))
+    return blocks

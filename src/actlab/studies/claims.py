@@ -5,7 +5,7 @@ Each `Claim` is one checkable statement of one article: the sentence (in English
 into a verdict (written next to the claim) and `check`, which measures — from the trials in a
 results store, or live from the analyser (deterministic) — and applies that rule. Verdicts are
 never typed by hand; a claim whose trials the store does not hold says "not run in this store".
-The claims themselves live per article: claims_single (000), claims_catalog (001, 002, 003) and
+The claims themselves live per article: single_sample.claims (000), catalog_claims (001, 002, 003), benchmark.claims and
 claims_planar (004).
 """
 
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from actlab.results.store import Store
-
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, WRONG, NOT_RUN = (
     "reproduced", "not reproduced", "inconclusive", "the article is wrong", "not run in this store")
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, WRONG, NOT_RUN)
+COLOURS = {REPRODUCED: "#2e7d32", NOT_REPRODUCED: "#c62828", INCONCLUSIVE: "#8d6e00", WRONG: "#6a1b9a",
+           NOT_RUN: "#666"}
+"""The colour a verdict is shown in, in every section."""
 
 ARTICLES = {"000": "000_bdb132fcdceb348c.txt", "001": "001_d9e406604dff1b93.txt",
             "002": "002_9d5f540598b23ccb.txt", "003": "003_be53ae60522fd4e4.txt",
@@ -31,27 +31,15 @@ ARTICLES = {"000": "000_bdb132fcdceb348c.txt", "001": "001_d9e406604dff1b93.txt"
 
 
 class Evidence:
-    """What a check may read: the store's trials per study (loaded once) and their curves."""
+    """What a check may read: each study's results object (what its `results(stored)` returned for the
+    store's trials, computed once per report), or None where the store holds none of its trials. The
+    catalog's claims read nothing: they measure live with the analyser."""
 
-    def __init__(self, store: str | Path | None) -> None:
-        self.path = Path(store) if store is not None else None
-        self._trials: dict[str, list[dict[str, Any]]] = {}
+    def __init__(self, results: dict[str, Any] | None = None) -> None:
+        self._results = dict(results or {})
 
-    def trials(self, study: str) -> list[dict[str, Any]]:
-        if study not in self._trials:
-            if self.path is None or not self.path.exists():
-                self._trials[study] = []
-            else:
-                with Store(self.path, create=False) as s:
-                    self._trials[study] = list(s.trials(study))
-        return self._trials[study]
-
-    def curves(self, trials: Iterable[dict[str, Any]]) -> dict[str, list[tuple[int, float]]]:
-        ids = [t["trial_id"] for t in trials]
-        if self.path is None or not ids:
-            return {}
-        with Store(self.path, create=False) as s:
-            return s.curves(ids)
+    def results(self, study: str) -> Any | None:
+        return self._results.get(study)
 
 
 @dataclass(frozen=True)
@@ -94,26 +82,6 @@ class Row:
     study_setup: str = ""
 
 
-def claims() -> list[Claim]:
-    """Every claim of the ledger, article by article."""
-    from actlab.studies import claims_benchmark, claims_catalog, claims_planar, claims_single
-
-    return [*claims_single.CLAIMS, *claims_catalog.CLAIMS, *claims_benchmark.CLAIMS, *claims_planar.CLAIMS]
-
-
-def ledger(store: str | Path | None) -> list[Row]:
-    """One row per claim, its verdict computed by its rule from `store` (None: analyser claims only)."""
-    ev = Evidence(store)
-    rows = []
-    for c in claims():
-        m = c.check(ev)
-        if m.verdict not in VERDICTS:  # pragma: no cover - a check returns one of the five
-            raise ValueError(f"claim {c.id}: verdict {m.verdict!r} is not one of {VERDICTS}")
-        rows.append(Row(c.id, ARTICLES[c.article], c.sentence, c.setup, c.rule, c.section, m.numbers, m.verdict,
-                        m.study_setup))
-    return rows
-
-
 def spread(values: Iterable[float], fmt: str = ".2f") -> str:
     """'median m (IQR q1–q3, range lo–hi, n seeds)' of a list of per-seed values."""
     v = np.asarray(list(values), dtype=float)
@@ -124,14 +92,14 @@ def spread(values: Iterable[float], fmt: str = ".2f") -> str:
             f"n {v.size})")
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval (95 %) of a success rate k/n."""
+def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a success rate k/n (scipy's `binomtest(...).proportion_ci`); (0, 1) for n = 0."""
     if n == 0:
         return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 def still_improving(curves: Iterable[list[tuple[int, float]]], tail: float = 0.2, drop: float = 0.05,

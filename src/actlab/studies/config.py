@@ -71,6 +71,21 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
+def values(key: str, value: float | Sequence[float]) -> list[float]:
+    """A key that takes one number or a list of them (`lr`): the list, each value positive."""
+    out = [float(value)] if isinstance(value, (int, float)) else [float(v) for v in value]
+    if not out or not all(v > 0 for v in out):
+        raise ConfigError(f"{key}: expected a positive number or a non-empty list of them, got {value!r}")
+    return out
+
+
+def require(checks: Sequence[tuple[object, str, str]], config: object) -> None:
+    """Raise the first failed check as 'KEY: expected ALLOWED, got VALUE': checks are (ok, key, allowed)."""
+    for ok, key, allowed in checks:
+        if not ok:
+            raise ConfigError(f"{key}: expected {allowed}, got {getattr(config, key)!r}")
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """'key=value' → (key, value), the value read as a TOML literal (a bare word is a string)."""
     if "=" not in text:

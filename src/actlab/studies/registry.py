@@ -1,38 +1,52 @@
-"""The studies by name: each is a config class, a planner and a batch runner."""
+"""The registry: the single list of studies that `actlab run`, `--dry-run`, the default run, the report,
+the terminal summaries, the claims ledger and `actlab docs` iterate.
+
+Built-in studies are the packages named in `BUILTIN`, in this order (the default run's and the report's);
+other packages add theirs through the `actlab.studies` entry-point group (an entry point names a
+`Study` object), after the built-in ones. `registered(study)` adds one for a block (tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+import dataclasses
+import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from actlab.core.errors import UnknownNameError
-from actlab.results.store import TrialRecord
-from actlab.studies.plan import Batch
+from actlab.studies.protocol import Study
 
-PRESETS = Path(__file__).parent / "presets"
-
-
-@dataclass(frozen=True)
-class Study:
-    name: str
-    config: type
-    plan: Callable[[Any], list[Batch]]
-    run_batch: Callable[[Batch, str], list[TrialRecord]]
-    seconds: Callable[[Batch], float] | None = None
-    """A batch's estimated run time on one thread of the reference 2-core CPU (what `--dry-run` prints)."""
+BUILTIN = ("single_sample", "planar", "benchmark", "noise")
+"""Packages under actlab.studies, each defining `STUDY`."""
+GROUP = "actlab.studies"
+_EXTRA: list[Study] = []
 
 
 def studies() -> dict[str, Study]:
-    from actlab.studies import benchmark, noise, planar, single_sample
+    """Every registered study by name, in order: built-in, then entry points, then `registered` ones."""
+    from importlib.metadata import entry_points
 
-    return {single_sample.NAME: Study(single_sample.NAME, single_sample.SingleSampleConfig, single_sample.plan,
-                                      single_sample.run_batch),
-            planar.NAME: Study(planar.NAME, planar.PlanarConfig, planar.plan, planar.run_batch),
-            benchmark.NAME: Study(benchmark.NAME, benchmark.BenchmarkConfig, benchmark.plan, benchmark.run_batch,
-                                  benchmark.seconds),
-            noise.NAME: Study(noise.NAME, noise.NoiseConfig, noise.plan, noise.run_batch, noise.seconds)}
+    found = [importlib.import_module(f"actlab.studies.{m}").STUDY for m in BUILTIN]
+    found += [ep.load() for ep in entry_points(group=GROUP)]
+    out: dict[str, Study] = {}
+    for s in [*found, *_EXTRA]:
+        if not isinstance(s, Study):
+            raise TypeError(f"a registered study must be an actlab.studies.protocol.Study, got {type(s).__name__}")
+        if s.name in out and out[s.name] is not s:
+            raise ValueError(f"two studies are registered as {s.name!r}")
+        out[s.name] = s
+    return out
+
+
+@contextlib.contextmanager
+def registered(study: Study) -> Iterator[Study]:
+    """Register `study` for the duration of a block (the conformance tests' tiny study)."""
+    _EXTRA.append(study)
+    try:
+        yield study
+    finally:
+        _EXTRA.remove(study)
 
 
 def study(name: str) -> Study:
@@ -46,17 +60,25 @@ def study(name: str) -> Study:
     return known[name]
 
 
+def bundled_preset(filename: str) -> Path | None:
+    """A preset file of any registered study, by file name (`planar-article.toml`)."""
+    for s in studies().values():
+        if (s.presets / filename).is_file():
+            return s.presets / filename
+    return None
+
+
 def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tuple[Study, Any]:
     """A study name or a PRESET.toml path (+ `--set` overrides) → (study, validated config).
 
     A study name loads its preset (`presets/NAME.toml`, or `NAME-quick.toml` with `quick`); a
     preset file names its study with a `study = "..."` key. A bare file name that is not in the
-    current folder but is one of actlab's bundled presets (`planar-article.toml`) is that preset."""
+    current folder but is one of the studies' bundled presets (`planar-article.toml`) is that preset."""
     from actlab.studies.config import ConfigError, build, load_preset, parse_override
 
     if target is not None and target.endswith(".toml"):
-        if Path(target).name == target and not Path(target).exists() and (PRESETS / target).is_file():
-            target = str(PRESETS / target)
+        if Path(target).name == target and not Path(target).exists():
+            target = str(bundled_preset(target) or target)
         values = load_preset(target)
         name = values.pop("study", None)
         if not isinstance(name, str):
@@ -64,8 +86,8 @@ def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tu
             raise ConfigError(f"preset {target} must name its study ({known})")
     else:
         name = target or "single-sample"
-        study(name)  # an unknown name fails here, before any file is read
-        preset = PRESETS / f"{name}{'-quick' if quick else ''}.toml"
+        s = study(name)  # an unknown name fails here, before any file is read
+        preset = s.presets / f"{name}{'-quick' if quick else ''}.toml"
         values = load_preset(preset) if preset.exists() else {}
         values.pop("study", None)
     s = study(name)
@@ -75,25 +97,21 @@ def resolve(target: str | None, overrides: list[str], quick: bool = False) -> tu
     return s, build(s.config, values)
 
 
-DEFAULT_RUN = (("single-sample", "default-single-sample.toml"), ("planar", "default-planar.toml"),
-               ("planar", "default-planar-article-disc.toml"), ("planar", "default-planar-article-wave.toml"),
-               ("benchmark", "default-benchmark.toml"), ("noise", "default-noise.toml"))
-"""The stages of `actlab run` with no study: each study with its preset."""
+def default_run() -> list[tuple[Study, str]]:
+    """The stages of `actlab run` with no study: each registered study with each of its default presets."""
+    return [(s, p) for s in studies().values() for p in s.default_presets]
 
 
 def resolve_default(overrides: list[str]) -> list[tuple[Study, Any]]:
     """The default run's studies and configs; each `--set` applies to every stage that has the key
     (a key no stage has is an error)."""
-    import dataclasses
-
     from actlab.studies.config import ConfigError, build, load_preset, parse_override
 
     parsed = [parse_override(text) for text in overrides]
     stages = []
     used: set[str] = set()
-    for name, preset in DEFAULT_RUN:
-        s = study(name)
-        values = load_preset(PRESETS / preset)
+    for s, preset in default_run():
+        values = load_preset(s.preset(preset))
         values.pop("study", None)
         keys = {f.name for f in dataclasses.fields(s.config)}
         for key, value in parsed:
@@ -104,5 +122,5 @@ def resolve_default(overrides: list[str]) -> list[tuple[Study, Any]]:
     unknown = [key for key, _ in parsed if key not in used]
     if unknown:
         raise ConfigError(f"unknown config key {unknown[0]!r} for the default run's studies "
-                          f"({', '.join(dict.fromkeys(n for n, _ in DEFAULT_RUN))})")
+                          f"({', '.join(dict.fromkeys(s.name for s, _ in default_run()))})")
     return [(s, build(s.config, values)) for s, values in stages]

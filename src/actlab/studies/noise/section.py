@@ -12,13 +12,12 @@ import numpy as np
 from actlab.report.figures import colours, finish_grid, plt
 from actlab.report.kit import Block, Cell, Details, Figure, Paragraph, Section, Table
 from actlab.report.names import legend
-from actlab.studies.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
+from actlab.studies.claims import COLOURS, VERDICTS
 from actlab.studies.noise.claims import LOWER_IS_BETTER, MIN_PAIRS, SPECS, fmt, numbers, rule_text
 from actlab.studies.noise.results import WORDS, Experiment, NoiseResults
 from actlab.studies.noise.study import QUESTION
 
 TITLE = "Noise and saturation"
-COLOURS = {REPRODUCED: "#2e7d32", NOT_REPRODUCED: "#c62828", INCONCLUSIVE: "#8d6e00"}
 SECOND = {"escape": "test_accuracy", "ordinary": "final_loss", "gru_adding": "mean_loss", "lstm_unique": "final_loss",
           "one_d": "final_loss"}
 """The metric each experiment's table shows next to its own."""
@@ -59,7 +58,7 @@ def answer(r: NoiseResults) -> list[str]:
     vs = list(r.verdicts.values())
     if not vs:
         return [first]
-    tally = ", ".join(f"{sum(v.verdict == k for v in vs)} {k}" for k in COLOURS if any(v.verdict == k for v in vs))
+    tally = ", ".join(f"{sum(v.verdict == k for v in vs)} {k}" for k in VERDICTS if any(v.verdict == k for v in vs))
     most = max(v.n for v in vs)
     few = (f"; {most} paired seeds are too few to decide (a test needs at least {MIN_PAIRS})"
            if most < MIN_PAIRS else "")

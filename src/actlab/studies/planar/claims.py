@@ -3,11 +3,13 @@
 Its setup, reproduced as stated (presets planar-article.toml and the cheap default-planar-article-*):
 Keras Dense layers, Glorot-uniform weights and zero biases, no hidden bias where its code says
 use_bias=False, `model.compile(loss="binary_crossentropy")` — Keras's default optimizer RMSprop at
-lr 0.001 — full-batch steps, data in its own units (`disc`, `cos_wave`). Per-seed numbers are test
-accuracies of the trials with the article's optimizer (rmsprop-keras) and init (glorot); the study's
-own setup (default planar: Playground circle / periodic cos(4·x1), PyTorch init, Adam 0.05) is shown
-next to them. Derived measurements (periodic copies, extrapolation) are computed from the stored
-weights, deterministically.
+lr 0.001 — full-batch steps, data in its own units (`disc`, `cos_wave`). Every check reads the study's
+results (`ev.results("planar")`, `results.PlanarResults`): a claim's cell is the one its section shows,
+with the optimizer and lr chosen on validation accuracy by the study's one rule (the default presets
+run RMSprop only; planar-article.toml adds Adam); of several step budgets in a store, the longest.
+Per-seed numbers are the chosen setting's test accuracies; the study's own setup (default planar:
+Playground circle / periodic cos(4·x1), PyTorch init, Adam 0.05) is shown next to them. Derived
+measurements (periodic copies, extrapolation) are computed from the stored weights, deterministically.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 
 import actlab
+from actlab.data.planar import beyond
 from actlab.engine.mlp import forward
 from actlab.studies.claims import (
     INCONCLUSIVE,
@@ -31,46 +34,46 @@ from actlab.studies.claims import (
     spread,
     still_improving,
 )
-from actlab.studies.datasets import beyond
-from actlab.studies.planar import data, sizes
+from actlab.studies.planar.results import GOOD, PlanarResults, accuracies
+from actlab.studies.planar.study import EXTRAPOLATION_STREAM, NAME, data, evaluator, params_of, stream_seed
+from actlab.studies.selection import Choice
 
-ARTICLE = "Keras setup as stated: Glorot-uniform weights, zero biases, RMSprop (Keras defaults) lr 0.001"
+ARTICLE = ("Keras setup as stated: Glorot-uniform weights, zero biases, RMSprop (Keras defaults) lr 0.001 (with "
+           "planar-article.toml Adam at 0.001 too: each cell's optimizer chosen on validation accuracy)")
 COS_ID = "mixed(acts=['cos', 'identity'])"
-GOOD = 0.95
 
 
 def spec(name: str) -> str:
     return actlab.create(name).spec
 
 
-def cell(ev: Evidence, dataset: str, act: str, width: int, article: bool = True) -> list[dict[str, Any]]:
-    """The one-hidden-layer trials of one cell: the article's setup (Glorot, rmsprop-keras) or the study's
-    (PyTorch init, the best optimizer and lr by median test accuracy)."""
-    s = spec(act)
-    ts = [t for t in ev.trials("planar") if t["config"]["dataset"] == dataset and t["activation"] == s
-          and t["config"]["width"] == width and t["config"]["layers"] == 1
-          and t["config"]["init"].startswith("Keras") == article]
-    if article:  # the article's optimizer; of several budgets in the store, the longest
-        ts = [t for t in ts if t["optimizer"] == "rmsprop-keras"]
-        longest = max((t["config"]["steps"] for t in ts), default=0)
-        return [t for t in ts if t["config"]["steps"] == longest]
-    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
-    for t in ts:
-        groups.setdefault((t["optimizer"], t["config"]["lr"]), []).append(t)
-    return max(groups.values(), key=lambda g: float(np.median(acc(g))), default=[])
+def planar(ev: Evidence) -> PlanarResults | None:
+    r = ev.results(NAME)
+    return r if isinstance(r, PlanarResults) else None
+
+
+def cell(ev: Evidence, dataset: str, act: str, width: int, article: bool = True,
+         hidden_bias: bool = True) -> Choice | None:
+    """The chosen setting of a one-hidden-layer cell (`PlanarResults.find`): the article's setup (Glorot
+    init) or the study's (PyTorch init); the optimizer and lr are the cell's choice on validation."""
+    r = planar(ev)
+    return r.find(dataset, spec(act), width, article=article, hidden_bias=hidden_bias) if r else None
 
 
 def acc(ts: list[dict[str, Any]], key: str = "test_accuracy") -> np.ndarray:
-    return np.array([t["metrics"][key] for t in ts], dtype=float)
+    return accuracies(ts, key)
+
+
+def setting(c: Choice) -> str:
+    """'rmsprop-keras lr 0.001, 3000 steps' — the chosen setting a claim's numbers come from."""
+    return f"{c.setting['optimizer']} lr {c.setting['lr']:g}, {c.cell['steps']} steps"
 
 
 def logits(trial: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """The trained network's logits at points X (N, 2), from the stored weights."""
     c = trial["config"]
-    sz = sizes(c)
-    shapes = [s for a, b in zip(sz[:-1], sz[1:]) for s in ((b, a), (b, 1))]
-    params = [torch.tensor(w, dtype=torch.float64).reshape(1, *s) for w, s in zip(trial["metrics"]["weights"], shapes)]
-    act = actlab.create(c["activation"]).eval()
+    params = params_of(c, trial["metrics"]["weights"], torch.float64)
+    act = evaluator(c["activation"], torch.float64)
     with torch.no_grad():
         out, _ = forward(params, torch.tensor(X.T[None], dtype=torch.float64), act)
     return out[0].numpy()
@@ -87,24 +90,25 @@ def regions(trial: dict[str, Any], half: float = 12.0, grid: int = 240) -> int:
 
 
 def extrapolation(trial: dict[str, Any], n: int = 400) -> float:
-    """Accuracy on `cos_wave` points beyond the training range (x1 ∈ [2π, 6π])."""
-    X, y = beyond("cos_wave", n, trial["seed"])
+    """Accuracy on `cos_wave` points beyond the training range (x1 ∈ [2π, 6π]), drawn from the trial's own
+    stream for it (`study.stream_seed(seed, EXTRAPOLATION_STREAM)`): independent of its training points."""
+    X, y = beyond("cos_wave", n, stream_seed(trial["seed"], EXTRAPOLATION_STREAM))
     return float(np.mean((logits(trial, X) > 0) == (y > 0.5)))
 
 
-def improving(ev: Evidence, ts: list[dict[str, Any]]) -> bool:
-    return still_improving(ev.curves(ts).values())
+def improving(ev: Evidence, c: Choice) -> bool:
+    r = planar(ev)
+    return still_improving(r.curves_of(c)) if r else False
 
 
 def study_words(ev: Evidence, dataset: str, act: str, width: int) -> str:
-    ts = cell(ev, dataset, act, width, article=False)
-    if not ts:
+    c = cell(ev, dataset, act, width, article=False)
+    if c is None:
         return ""
-    c = ts[0]["config"]
     why = ("cos(4·x1) on [−1.5, 1.5]² scaled into [−1, 1]², not cos(x1) in the article's units"
            if dataset == "periodic" else "TensorFlow Playground's circle scaled into [−1, 1]², not the article's disc")
-    return (f"study's own setup — {dataset} ({why}), PyTorch init with hidden biases, {ts[0]['optimizer']} lr "
-            f"{c['lr']:g}, {c['steps']} steps: test accuracy {spread(acc(ts))}")
+    return (f"study's own setup — {dataset} ({why}), PyTorch init with hidden biases, {setting(c)}: test "
+            f"accuracy {spread(acc(c.trials))}")
 
 
 def learns(ts_acc: np.ndarray, improving_: bool) -> str:
@@ -124,22 +128,23 @@ def cannot(ts_acc: np.ndarray) -> str:
     return NOT_REPRODUCED if np.median(ts_acc) >= GOOD else INCONCLUSIVE
 
 
-def _learns(dataset: str, act: str, width: int, ev: Evidence) -> Measured:
-    ts = cell(ev, dataset, act, width)
-    if not ts:
+def _learns(dataset: str, act: str, width: int, hidden_bias: bool, ev: Evidence) -> Measured:
+    c = cell(ev, dataset, act, width, hidden_bias=hidden_bias)
+    if c is None:
         return NOT_RUN_HERE
-    a, imp = acc(ts), improving(ev, ts)
-    extra = f"; extrapolation accuracy {spread([extrapolation(t) for t in ts])}" if dataset == "cos_wave" else ""
-    return Measured(f"test accuracy {spread(a)}{extra}; loss still falling: {'yes' if imp else 'no'}",
+    a, imp = acc(c.trials), improving(ev, c)
+    extra = (f"; extrapolation accuracy {spread([extrapolation(t) for t in c.trials])}" if dataset == "cos_wave"
+             else "")
+    return Measured(f"{setting(c)}: test accuracy {spread(a)}{extra}; loss still falling: {'yes' if imp else 'no'}",
                     learns(a, imp), study_words(ev, "periodic" if dataset == "cos_wave" else "circle", act, width))
 
 
 def _cannot(dataset: str, act: str, width: int, ev: Evidence) -> Measured:
-    ts = cell(ev, dataset, act, width)
-    if not ts:
+    c = cell(ev, dataset, act, width)
+    if c is None:
         return NOT_RUN_HERE
-    a = acc(ts)
-    return Measured(f"test accuracy {spread(a)}; train accuracy {spread(acc(ts, 'train_accuracy'))}", cannot(a),
+    a, tr = acc(c.trials), acc(c.trials, "train_accuracy")
+    return Measured(f"{setting(c)}: test accuracy {spread(a)}; train accuracy {spread(tr)}", cannot(a),
                     study_words(ev, "circle", act, width))
 
 
@@ -149,10 +154,11 @@ def _alike(ev: Evidence) -> Measured:
     gaps, words = [], []
     for w in (2, 3):
         s, t = cell(ev, "disc", "sigmoid", w), cell(ev, "disc", "tanh", w)
-        if not s or not t:
+        if s is None or t is None:
             return NOT_RUN_HERE
-        gaps.append(abs(float(np.median(acc(s)) - np.median(acc(t)))))
-        words.append(f"width {w}: sigmoid {spread(acc(s))}, tanh {spread(acc(t))}")
+        gaps.append(abs(float(np.median(acc(s.trials)) - np.median(acc(t.trials)))))
+        words.append(f"width {w}: sigmoid ({setting(s)}) {spread(acc(s.trials))}, tanh ({setting(t)}) "
+                     f"{spread(acc(t.trials))}")
     verdict = REPRODUCED if max(gaps) <= 0.05 else NOT_REPRODUCED if max(gaps) > 0.10 else INCONCLUSIVE
     return Measured("; ".join(words) + f"; largest gap of medians {max(gaps):.3f}", verdict)
 
@@ -160,16 +166,16 @@ def _alike(ev: Evidence) -> Measured:
 def _exact(ev: Evidence) -> Measured:
     """Rule: reproduced if the median seed separates the training data exactly (train accuracy 1) and
     reaches ≥ 0.99 on test; not reproduced if its test accuracy is < 0.95 once training has settled."""
-    ts = cell(ev, "disc", "square", 2)
-    if not ts or ts[0]["config"].get("hidden_bias", True):
+    c = cell(ev, "disc", "square", 2, hidden_bias=False)
+    if c is None:
         return NOT_RUN_HERE
-    a, tr, imp = acc(ts), acc(ts, "train_accuracy"), improving(ev, ts)
+    a, tr, imp = acc(c.trials), acc(c.trials, "train_accuracy"), improving(ev, c)
     if np.median(tr) >= 1.0 and np.median(a) >= 0.99:
         verdict = REPRODUCED
     else:
         verdict = NOT_REPRODUCED if np.median(a) < GOOD and not imp else INCONCLUSIVE
-    return Measured(f"train accuracy {spread(tr, '.3f')}; test accuracy {spread(a, '.3f')}; loss still falling: "
-                    f"{'yes' if imp else 'no'}", verdict, study_words(ev, "circle", "square", 2))
+    return Measured(f"{setting(c)}: train accuracy {spread(tr, '.3f')}; test accuracy {spread(a, '.3f')}; loss still "
+                    f"falling: {'yes' if imp else 'no'}", verdict, study_words(ev, "circle", "square", 2))
 
 
 def constructed_cos(trial: dict[str, Any]) -> float:
@@ -186,41 +192,42 @@ def _stuck(ev: Evidence) -> Measured:
     """Rule: reproduced if the hand solution separates the data (≥ 95 % test) and at least a quarter of the
     seeds stay under 95 % (stuck); the article is wrong on the theory if the hand solution does not
     separate; not reproduced if fewer than a quarter get stuck."""
-    ts = cell(ev, "disc", "cos", 2)
-    if not ts:
+    c = cell(ev, "disc", "cos", 2)
+    if c is None:
         return NOT_RUN_HERE
-    a, hand = acc(ts), constructed_cos(ts[0])
+    a, hand = acc(c.trials), constructed_cos(c.trials[0])
     stuck = float(np.mean(a < GOOD))
     verdict = ("the article is wrong" if hand < GOOD else REPRODUCED if stuck >= 0.25 else NOT_REPRODUCED)
-    return Measured(f"hand solution 1 + cos x1 + cos x2: test accuracy {hand:.3f}; trained: test accuracy {spread(a)}, "
-                    f"{stuck:.0%} of seeds under 95 %", verdict, study_words(ev, "circle", "cos", 2))
+    return Measured(f"hand solution 1 + cos x1 + cos x2: test accuracy {hand:.3f}; trained ({setting(c)}): test "
+                    f"accuracy {spread(a)}, {stuck:.0%} of seeds under 95 %", verdict,
+                    study_words(ev, "circle", "cos", 2))
 
 
 def _copies(ev: Evidence) -> Measured:
     """Rule: reproduced if the median seed reaches 95 % test accuracy and its class-1 region on [−12, 12]²
     has ≥ 2 connected parts (copies of the disc); not reproduced if the median seed has one part."""
-    ts = cell(ev, "disc", "cos", 3)
-    if not ts:
+    c = cell(ev, "disc", "cos", 3)
+    if c is None:
         return NOT_RUN_HERE
-    a, parts = acc(ts), np.array([regions(t) for t in ts])
+    a, parts = acc(c.trials), np.array([regions(t) for t in c.trials])
     if np.median(parts) < 2:
         verdict = NOT_REPRODUCED
     else:
         verdict = REPRODUCED if np.median(a) >= GOOD else INCONCLUSIVE
-    return Measured(f"test accuracy {spread(a)}; class-1 regions on [−12, 12]² {spread(parts, '.0f')}", verdict,
-                    study_words(ev, "circle", "cos", 3))
+    return Measured(f"{setting(c)}: test accuracy {spread(a)}; class-1 regions on [−12, 12]² {spread(parts, '.0f')}",
+                    verdict, study_words(ev, "circle", "cos", 3))
 
 
 def _relu_wave(ev: Evidence) -> Measured:
     """Rule: reproduced if the median extrapolation accuracy beyond the data (x1 ∈ [2π, 6π]) is < 0.8; not
     reproduced if ≥ 0.95; otherwise inconclusive."""
-    ts = cell(ev, "cos_wave", "relu", 8)
-    if not ts:
+    c = cell(ev, "cos_wave", "relu", 8)
+    if c is None:
         return NOT_RUN_HERE
-    ex = np.array([extrapolation(t) for t in ts])
+    ex = np.array([extrapolation(t) for t in c.trials])
     verdict = REPRODUCED if np.median(ex) < 0.8 else NOT_REPRODUCED if np.median(ex) >= GOOD else INCONCLUSIVE
-    return Measured(f"test accuracy (inside the data's range) {spread(acc(ts))}; extrapolation accuracy {spread(ex)}",
-                    verdict, study_words(ev, "periodic", "relu", 8))
+    return Measured(f"{setting(c)}: test accuracy (inside the data's range) {spread(acc(c.trials))}; extrapolation "
+                    f"accuracy {spread(ex)}", verdict, study_words(ev, "periodic", "relu", 8))
 
 
 CIRCLE = (f"{ARTICLE}; data `disc` (Playground's circle with radius 2: class 1 within 1, class 0 from 1.4; our "
@@ -230,7 +237,7 @@ CLAIMS = [
     Claim("004-relu-2", "004", "ReLU with one hidden layer of 2 neurons cannot separate the circle.", CIRCLE,
           cannot.__doc__ or "", "planar", partial(_cannot, "disc", "relu", 2)),
     Claim("004-relu-3", "004", "3 ReLU hidden neurons suffice to separate the circle.", CIRCLE,
-          learns.__doc__ or "", "planar", partial(_learns, "disc", "relu", 3)),
+          learns.__doc__ or "", "planar", partial(_learns, "disc", "relu", 3, True)),
     Claim("004-sigmoid-tanh", "004", "Sigmoid and tanh learn much what ReLU learns and behave alike (2 and 3 "
           "hidden neurons).", CIRCLE, _alike.__doc__ or "", "planar", _alike),
     Claim("004-square-2", "004", "x² without biases and 2 hidden neurons separates the circle exactly.",
@@ -244,5 +251,5 @@ CLAIMS = [
           "x2 = cos(x1) beyond the data.", WAVE, _relu_wave.__doc__ or "", "planar", _relu_wave),
     Claim("004-cos-identity", "004", "One hidden layer of 2 neurons, the first cos and the second the identity, "
           "no biases, learns the boundary x2 = cos(x1).", WAVE + "; use_bias=False as in its code",
-          learns.__doc__ or "", "planar", partial(_learns, "cos_wave", COS_ID, 2)),
+          learns.__doc__ or "", "planar", partial(_learns, "cos_wave", COS_ID, 2, False)),
 ]

@@ -1,0 +1,104 @@
+"""The study protocol: what a study package provides, and what everything else knows of it.
+
+A study is one folder, `actlab/studies/<name>/`, whose `__init__.py` defines `STUDY = Study(...)`:
+
+- `config`: a strict dataclass (unknown keys are errors; `actlab.studies.config.build`), with presets
+  in the package's `presets/` folder: `<name>.toml` (full), `<name>-quick.toml`, and the presets that
+  join the default `actlab run` (`default_presets`, in order).
+- `plan(config) -> list[Batch]`: every trial, grouped into batches (picklable), before anything runs.
+- `run_batch(batch, device) -> list[TrialRecord]`: one batch as one tensor program.
+- `cost(batch) -> Cost`: estimated seconds on one thread of the reference 2-core CPU, the elements of
+  its per-step tensors (what the thread choice reads) and its peak memory in bytes (a plan whose
+  batch cannot fit is refused before anything runs).
+- `results(stored) -> R`: the one arrangement of the study's stored trials that its section, its
+  terminal summary and its claims read.
+- `section(results) -> Section | None`, `summary(results) -> list[rich.Table]`, `claims` (the
+  study's rows of the claims ledger, reading `results`).
+
+The registry (`actlab.studies.registry`) is the single list of studies; other packages add theirs
+through the `actlab.studies` entry-point group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from actlab.results.store import Store, TrialRecord
+from actlab.studies.plan import Batch
+
+if TYPE_CHECKING:
+    from actlab.report.kit import Section
+    from actlab.studies.claims import Claim
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one batch costs: `seconds` on one thread of the reference 2-core CPU, `elements` in each of
+    its per-step tensors (trials × population × width × points: what the thread choice reads) and
+    `memory`, its estimated peak in bytes."""
+
+    seconds: float
+    elements: int
+    memory: int
+
+
+class Stored:
+    """A study's trials as the report reads them: loaded once, with their loss curves on demand from the
+    same open store (None: trials given in memory, no curves)."""
+
+    def __init__(self, study: str, trials: list[dict[str, Any]], store: Store | None = None) -> None:
+        self.study = study
+        self.trials = trials
+        self._store = store
+        self._curves: dict[str, list[tuple[int, float]]] = {}
+
+    def curves(self, ids: Iterable[str]) -> dict[str, list[tuple[int, float]]]:
+        want = [i for i in ids if i not in self._curves]
+        if want and self._store is not None:
+            found = self._store.curves(want)
+            for i in want:
+                self._curves[i] = found.get(i, [])
+        return {i: self._curves.get(i, []) for i in ids}
+
+    @classmethod
+    def load(cls, store: str | Path, study: str) -> Stored:
+        """One study's trials from a store file, curves included (the store is read now, then closed)."""
+        with Store(store, create=False) as s:
+            trials = list(s.trials(study))
+            out = cls(study, trials)
+            out._curves = s.curves([t["trial_id"] for t in trials]) if trials else {}
+        return out
+
+
+def _no_claims() -> list[Claim]:
+    return []
+
+
+def _no_tables(results: Any) -> list[Any]:
+    return []
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    question: str
+    """The one question the study answers (the report opens with it)."""
+    config: type
+    presets: Path
+    plan: Callable[[Any], list[Batch]]
+    run_batch: Callable[[Batch, str], list[TrialRecord]]
+    cost: Callable[[Batch], Cost]
+    results: Callable[[Stored], Any]
+    section: Callable[[Any], Section | None]
+    summary: Callable[[Any], list[Any]] = _no_tables
+    claims: Callable[[], list[Claim]] = _no_claims
+    default_presets: Sequence[str] = field(default_factory=tuple)
+    """Preset files (in `presets/`) that join the default `actlab run`, in order."""
+    size_keys: Sequence[str] = field(default_factory=tuple)
+    """Config keys that scale a batch's memory (the conformance suite tries an absurd value of each)."""
+
+    def preset(self, name: str) -> Path:
+        return self.presets / name

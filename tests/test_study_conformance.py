@@ -380,7 +380,7 @@ def test_every_size_key_refuses_an_absurd_value_before_anything_runs(case: Case,
         lines = c.get("stderr", "").strip().splitlines()
         if c.get("code") != 2 or len(lines) != 1 or key not in lines[0]:
             problems.append(f"actlab run ... --set {line} --dry-run: {c}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(case: Case, refusals: dict[str, Any], runs: Runs) -> None:

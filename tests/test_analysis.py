@@ -114,8 +114,16 @@ def test_bad_targets() -> None:
 @pytest.mark.parametrize("spec", ["relu", "tanh", "snake(a=0.7)", "square", "gelu", "hard_tanh", "noisy_hard_tanh",
                                   "acon_c", "leaky_relu6", "expr:x*sigmoid(x)", "signed_square", "log_sigmoid"])
 def test_slope_profile_is_what_analyze_measures(spec: str) -> None:
-    """The monitor's cheap profile (lipschitz and active range alone) equals the full analysis."""
+    """The monitor's cheap profile (lipschitz and active range alone) equals the full analysis; "nan" says
+    where f or f′ is nan (nowhere for these)."""
     from actlab.analysis.measure import slope_profile
 
     full, cheap = actlab.analyze(spec, cost=False), slope_profile(spec)
-    assert cheap == {"lipschitz": full["lipschitz"], "active_range": full["active_range"]}
+    assert cheap == {"lipschitz": full["lipschitz"], "active_range": full["active_range"], "nan": None}
+
+
+def test_slope_profile_says_where_f_is_nan() -> None:
+    from actlab.analysis.measure import slope_profile
+
+    profile = slope_profile("expr:log(x)")
+    assert profile["nan"].startswith("f is nan at x = -") and profile["active_range"] is None

@@ -155,16 +155,14 @@ def test_a_failed_compilation_warns_once_and_stays_eager(monkeypatch: pytest.Mon
 
 def test_studies_run_eager(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stored result must not depend on the machine's compiler: workers never fuse automatically."""
-    from actlab.studies import registry, runner
+    from actlab.studies import runner
     from actlab.studies.plan import Batch
 
     seen = []
 
-    class Probe:
-        def run_batch(self, batch: Batch, device: str) -> list:
-            seen.append(Fusion.enabled)
-            return []
+    def probe(batch: Batch, device: str) -> list:
+        seen.append(Fusion.enabled)
+        return []
 
-    monkeypatch.setattr(registry, "study", lambda name: Probe())
-    assert runner.run_batch(Batch("planar", []), "cpu") == [] and seen == [False]
+    assert runner.run_batch(Batch("planar", []), "cpu", work=runner.Job(probe, 1)) == [] and seen == [False]
     assert Fusion.enabled

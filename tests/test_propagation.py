@@ -201,8 +201,11 @@ def test_cli_propagate_json_and_plot(tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_depth_section_words_come_from_the_numbers() -> None:
-    from actlab.report.depth import _findings
+def test_depth_section_fates_come_from_the_numbers() -> None:
+    """Per initialisation, each activation's fate over 50 layers from χ₁ and the length: vanish when
+    |log10 χ₁|·50 ≥ 3 below 1, explode above, kept otherwise (1.02^50 < 10^3), diverge by the length;
+    an activation without an edge of chaos is absent there."""
+    from actlab.report.depth import _fate_table, _fates
 
     def r(chi1: float, length: str = "fixed point") -> dict:
         layers = math.inf if chi1 == 1 else 3 / abs(math.log10(chi1))
@@ -210,7 +213,9 @@ def test_depth_section_words_come_from_the_numbers() -> None:
 
     rows = {"a": {"he": r(0.5)}, "b": {"he": r(1.0)}, "c": {"he": r(1.02)}, "d": {"he": r(3.0)},
             "e": {"he": r(1.0, "diverges")}}
-    (he, *_), missing = _findings(rows)[2:], _findings(rows)[-1]
-    assert "vanish (×10^-3 within 50 layers) for a;" in he and "explode (×10^3) for d;" in he
-    assert "keep their size over 50 layers for b, c;" in he  # 1.02^50 < 10^3
-    assert "grows without bound for e" in he and missing.startswith("No edge of chaos") and "a, b, c, d, e" in missing
+    he = _fates(rows)["he"]
+    assert (he["vanish"], he["explode"], he["kept"], he["diverge"]) == (["a"], ["d"], ["b", "c"], ["e"])
+    assert _fates(rows)["edge of chaos"]["absent"] == ["a", "b", "c", "d", "e"]
+    table = _fate_table(_fates(rows), 5)
+    he_row = next(row for row in table.rows if row[0] == "he")
+    assert [c.text for c in he_row[1:]] == ["2: b, c", "1: a", "1: d", "1: e", "—"]

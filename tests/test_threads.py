@@ -14,7 +14,8 @@ from actlab.core import threads
 from actlab.core.errors import ActlabInputError
 from actlab.core.threads import ELEMENTS_PER_THREAD, FreeCores, threads_for, torch_threads
 from actlab.studies import runner
-from actlab.studies.plan import Batch, Trial
+from actlab.studies.config import build
+from actlab.studies.plan import Batch
 from actlab.studies.planar import study as planar
 from actlab.studies.planar.study import PlanarConfig
 from actlab.studies.runner import batch_elements, batch_threads, execute, resources
@@ -31,16 +32,26 @@ def test_small_batches_get_one_thread_large_ones_the_free_cores() -> None:
 
 
 def planar_batch(trials: int, width: int, n: int = 400) -> Batch:
-    return Batch("planar", [Trial({"study": "planar", "width": width, "n": n, "test_fraction": 0.5, "seed": s},
-                                  task="circle") for s in range(trials)])
+    """One planar batch of `trials` trials (circle, relu, one optimizer and learning rate), planned by the study."""
+    from actlab.studies.planar.study import PlanarConfig, plan
+
+    (batch,) = plan(build(PlanarConfig, {"datasets": ["circle"], "activations": ["relu"], "widths": [width],
+                                         "optimizers": ["adam"], "lr": 0.01, "seeds": trials, "n": n}))
+    return batch
+
+
+def single_batch(optimizer: str, trials: int) -> Batch:
+    from actlab.studies.single_sample.study import SingleSampleConfig, plan
+
+    (batch,) = plan(build(SingleSampleConfig, {"activations": ["tanh"], "optimizers": [optimizer], "lr": 0.01,
+                                               "targets": [0.5], "seeds": trials, "popsize": 100}))
+    return batch
 
 
 def test_a_batch_size_is_trials_times_population_width_and_training_points() -> None:
     assert batch_elements(planar_batch(12, 10)) == 12 * 10 * 200
-    ss = Batch("single-sample", [Trial({"popsize": 100, "seed": s}, "t") for s in range(120)])
-    assert batch_elements(ss) == 120 * 100
-    gradient = Batch("single-sample", [Trial({"popsize": None, "seed": s}, "t") for s in range(120)])
-    assert batch_elements(gradient) == 120
+    assert batch_elements(single_batch("adamm", 120)) == 120 * 100
+    assert batch_elements(single_batch("adam", 120)) == 120
 
 
 def test_batch_threads_follow_size_free_cores_and_device() -> None:
@@ -140,7 +151,8 @@ def test_a_local_run_sets_threads_per_batch_and_gives_the_callers_back(tmp_path:
         seen.append(torch.get_num_threads())
         return real(batch, device)
 
-    monkeypatch.setattr(planar, "run_batch", spy)
+    job = runner.job
+    monkeypatch.setattr(runner, "job", lambda b: runner.Job(spy, job(b).elements))
     with torch_threads(3):
         execute(small_plan(), tmp_path / "a.db")
         assert torch.get_num_threads() == 3

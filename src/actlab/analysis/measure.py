@@ -120,9 +120,10 @@ def analyze_spec(spec: str) -> Report:
 
 def slope_profile(target: object, *, active_fraction: float = 0.1) -> dict[str, Any]:
     """`analyze`'s "lipschitz" and "active_range" alone, measured the same way (None where undefined), at a
-    tenth of its cost: what the monitor needs for every trained value of a learnable activation."""
+    tenth of its cost: what the monitor needs for every trained value of a learnable activation, and what a
+    study checks a config's activations with. "nan": where f or f′ is nan on the sampled points (None: nowhere)."""
     s = _Samples(probe(target))
-    out: dict[str, Any] = {"lipschitz": None, "active_range": None}
+    out: dict[str, Any] = {"lipschitz": None, "active_range": None, "nan": s.f_nan or s.d_nan}
     if s.d_nan:
         return out
     for fn in (lambda: {"lipschitz": _derivative_range(s)["lipschitz"]},

@@ -73,6 +73,18 @@ class Stored:
         return out
 
 
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, imported at its first call: a study's `__init__` names its results, section, summary and
+    claims this way, so that listing or planning studies does not import matplotlib or scipy."""
+    import importlib
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 def _no_claims() -> list[Claim]:
     return []
 

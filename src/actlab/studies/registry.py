@@ -46,10 +46,17 @@ def registered(study: Study) -> Iterator[Study]:
     try:
         yield study
     finally:
-        _EXTRA.remove(study)
+        del _EXTRA[next(i for i, s in enumerate(_EXTRA) if s is study)]
 
 
 def study(name: str) -> Study:
+    """The study registered as `name` (a built-in one is imported alone: `actlab run single-sample` does not
+    import the other studies)."""
+    module = name.replace("-", "_")
+    if module in BUILTIN and not any(s.name == name for s in _EXTRA):
+        found = importlib.import_module(f"actlab.studies.{module}").STUDY
+        if isinstance(found, Study) and found.name == name:
+            return found
     known = studies()
     if name not in known:
         import difflib

@@ -50,20 +50,37 @@ class RunSummary:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to run a batch without the registry: its study's `run_batch` (a module-level
+    function, pickled by reference) and its per-step elements (the thread choice). A study registered in
+    this process only (`registry.registered`) runs on every backend this way."""
+
+    run: Callable[[Batch, str], list[TrialRecord]]
+    elements: int
+
+
+def job(batch: Batch) -> Job:
+    from actlab.studies.registry import study
+
+    s = study(batch.study)
+    return Job(s.run_batch, s.cost(batch).elements)
+
+
 def run_batch(batch: Batch, device: str = "cpu", threads: int | None = None,
-              most: int | None = None) -> list[TrialRecord]:
+              most: int | None = None, work: Job | None = None) -> list[TrialRecord]:
     """Run one batch of any study (what a worker does) on `threads` torch threads (None: `batch_threads`,
-    at most `most`).
+    at most `most`); `work`: the batch's `Job`, resolved by the caller (None: from the registry here).
 
     The thread count is set around the batch and the caller's own setting given back: on the local
     backend this is the user's process. Activations run eager, never compiled automatically
     (`auto_fuse`): a stored result must not depend on whether the machine has a C++ compiler (fused
     kernels round differently), and a worker must not stall for seconds compiling."""
     from actlab.core.activation import auto_fuse
-    from actlab.studies.registry import study
 
-    with auto_fuse(False), torch_threads(threads or batch_threads(batch, device, most=most)):
-        return study(batch.study).run_batch(batch, device)
+    work = work or job(batch)
+    with auto_fuse(False), torch_threads(threads or _threads(work.elements, device, most=most)):
+        return work.run(batch, device)
 
 
 def batch_elements(batch: Batch) -> int:
@@ -76,10 +93,14 @@ def batch_elements(batch: Batch) -> int:
 def batch_threads(batch: Batch, device: str = "cpu", free: int | None = None, most: int | None = None) -> int:
     """Torch threads for one batch: `threads_for` its elements and the `free` cores (None: measured now),
     at most `most`. One on a GPU, where the CPU only launches kernels."""
+    return _threads(batch_elements(batch), device, free, most)
+
+
+def _threads(elements: int, device: str, free: int | None = None, most: int | None = None) -> int:
     if device != "cpu":
         return 1
     free = free_cores() if free is None else free
-    return threads_for(batch_elements(batch), free if most is None else min(free, most))
+    return threads_for(elements, free if most is None else min(free, most))
 
 
 def most_threads(backend: str, workers: int) -> int | None:
@@ -321,7 +342,8 @@ def _process_pool(todo: list[Batch], workers: int, device: str, threads: int | N
             while queue and len(running) < 2 * workers:  # keep every worker fed, not the whole plan in flight
                 rest = still_pending(queue.pop())
                 if rest is not None:
-                    running.add(pool.submit(run_batch, rest, device, threads, most_threads("process", workers)))
+                    running.add(pool.submit(run_batch, rest, device, threads, most_threads("process", workers),
+                                            job(rest)))
             if not running:
                 break
             finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -337,7 +359,7 @@ def _ray(todo: list[Batch], device: str, threads: int | None) -> Iterator[list[T
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     remote = ray.remote(num_cpus=1, num_gpus=1 if device.startswith("cuda") else 0)(run_batch)
-    refs = [remote.remote(b, device, threads, most_threads("ray", 1)) for b in todo]  # type: ignore[call-arg]
+    refs = [remote.remote(b, device, threads, most_threads("ray", 1), job(b)) for b in todo]  # type: ignore[call-arg]
     while refs:
         finished, refs = ray.wait(refs, num_returns=1)
         yield ray.get(finished[0])

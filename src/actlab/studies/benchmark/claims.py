@@ -99,3 +99,8 @@ CLAIMS = [
           RULE_BETTER.replace("Per dataset and setting", "At the deepest depth, per dataset"), "benchmark",
           _better_than_relu("selu", deepest=True)),
 ]
+
+
+def claims() -> list[Claim]:
+    """The study's rows of the claims ledger."""
+    return list(CLAIMS)

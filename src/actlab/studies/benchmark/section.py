@@ -17,7 +17,6 @@ from actlab.report import names
 from actlab.report.cd_diagram import cd_diagram
 from actlab.report.figures import colours, plt, png
 from actlab.report.kit import Block, Bullets, Cell, Details, Figure, Paragraph, Section, Table
-from actlab.studies.benchmark import QUESTION
 from actlab.studies.benchmark.results import (
     ALPHA,
     Comparison,
@@ -28,6 +27,7 @@ from actlab.studies.benchmark.results import (
     setting_words,
     verdicts,
 )
+from actlab.studies.benchmark.study import QUESTION
 
 TITLE = "Real data: which activation, and how sure?"
 

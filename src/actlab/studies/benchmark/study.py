@@ -26,6 +26,7 @@ from actlab.studies.plan import Batch, Trial
 from actlab.studies.protocol import Cost
 
 NAME = "benchmark"
+QUESTION = "Which activation should an MLP on real data use, and how sure is the answer?"
 DATASETS = ("mnist1d", "digits", "breast_cancer", "wine")
 OPTIMIZERS = ("adam", "sgd", "momentum")
 INITS = ("torch", "he", "lecun", "edge")
@@ -130,14 +131,19 @@ def _config(cfg: BenchmarkConfig, dataset: str, act: str, depth: int, width: int
             "target": TARGETS[dataset], "baseline": baseline, "dtype": "float32"}
 
 
+def mlp_macs(inputs: int, width: int, depth: int, outputs: int) -> int:
+    """Multiply-accumulates of one row through inputs → width (× depth) → outputs, in closed form (an absurd
+    depth must cost nothing to price)."""
+    return inputs * width + (depth - 1) * width * width + width * outputs
+
+
 def seconds(batch: Batch) -> float:
     """The batch's estimated run time (±50 %): its trials × epochs × rows × the MLP's multiply-accumulates, and
     a fixed cost per batch."""
     c = batch.trials[0].config
     d, k, n_train, n_val = SIZES[c["dataset"]]
     scale = (1 - c["val_fraction"]) / 0.8 if c["dataset"] == "mnist1d" else 1.0
-    sizes = [d, *[c["width"]] * c["depth"], k]
-    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    macs = mlp_macs(d, c["width"], c["depth"], k)
     per_trial = c["epochs"] * (3 * n_train * scale + n_val) * macs * SECONDS_PER_MAC + DIAGNOSIS_SECONDS * c["depth"]
     return len(batch) * per_trial + BATCH_SECONDS
 
@@ -191,8 +197,7 @@ def cost(batch: Batch) -> Cost:
     c = batch.trials[0].config
     d, k, n_train, n_val = SIZES[c["dataset"]]
     T = len(batch)
-    s = [d, *[c["width"]] * c["depth"], k]
-    macs = sum(a * b for a, b in zip(s[:-1], s[1:]))
+    macs = mlp_macs(d, c["width"], c["depth"], k)
     rows = n_train + 2 * n_val
     elements = T * c["minibatch"] * c["width"]
     memory = 4 * (T * rows * (d + 1) + 8 * elements * c["depth"] + 2 * T * n_val * c["width"] * c["depth"]

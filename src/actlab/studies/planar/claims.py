@@ -253,3 +253,8 @@ CLAIMS = [
           "no biases, learns the boundary x2 = cos(x1).", WAVE + "; use_bias=False as in its code",
           learns.__doc__ or "", "planar", partial(_learns, "cos_wave", COS_ID, 2, False)),
 ]
+
+
+def claims() -> list[Claim]:
+    """The study's rows of the claims ledger."""
+    return list(CLAIMS)

@@ -14,10 +14,10 @@ from actlab.report.kit import Cell, Details, Figure, Paragraph, Section, Table
 from actlab.report.names import displays, legend
 from actlab.studies.planar import plots
 from actlab.studies.planar.results import GOOD, PlanarResults, Setup, accuracies, median_test
+from actlab.studies.planar.study import QUESTION
 from actlab.studies.selection import Choice
 
 TITLE = "Planar: what can each activation learn?"
-QUESTION = "What can each activation learn on planar data, and how wide must the network be?"
 GREEN, RED = "#2e7d32", "#c62828"
 
 

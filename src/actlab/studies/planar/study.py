@@ -33,6 +33,7 @@ from actlab.studies.plan import Batch, Trial
 from actlab.studies.protocol import Cost
 
 NAME = "planar"
+QUESTION = "What can each activation learn on planar data, and how wide must the network be?"
 OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop", "rmsprop-keras")
 INITS = {"torch": "nn.Linear default from the seed",
          "glorot": "Keras glorot_uniform weights, zero biases, from the seed"}
@@ -234,10 +235,11 @@ def cost(batch: Batch) -> Cost:
     per layer alive in a step), the parameters with their optimizer state, and the data."""
     c = batch.trials[0].config
     n_train = c["n"] - round(c["n"] * c["test_fraction"])
-    s = sizes(c)
-    macs = sum(a * b for a, b in zip(s[:-1], s[1:]))
+    w, layers = c["width"], c["layers"]
+    macs = 2 * w + (layers - 1) * w * w + w  # 2 → w (× layers) → 1, in closed form: an absurd depth prices fast
+    units = w * layers + 1
     T = len(batch)
     elements = T * c["width"] * n_train
     seconds = BATCH_SECONDS + c["steps"] * (STEP_SECONDS + SECONDS_PER_MAC * 3 * T * macs * c["n"])
-    memory = 4 * (8 * elements * c["layers"] + 4 * T * (macs + sum(s[1:])) + 4 * T * c["n"])
+    memory = 4 * (8 * elements * layers + 4 * T * (macs + units) + 4 * T * c["n"])
     return Cost(seconds, elements, memory)

@@ -3,19 +3,14 @@ fitted to one sample, gradient and population optimizers, many seeds, weights fr
 
 from pathlib import Path
 
-from actlab.studies.protocol import Study
-from actlab.studies.single_sample import claims as _c
-from actlab.studies.single_sample import results as _r
-from actlab.studies.single_sample import section as _sec
+from actlab.studies.protocol import Study, lazy
 from actlab.studies.single_sample import study as _s
 
-
-def _claims() -> list:
-    return list(_c.CLAIMS)
-
+_HERE = "actlab.studies.single_sample"
 
 STUDY = Study(
-    name=_s.NAME, question=_sec.QUESTION, config=_s.SingleSampleConfig, presets=Path(__file__).parent / "presets",
-    plan=_s.plan, run_batch=_s.run_batch, cost=_s.cost, results=_r.results, section=_sec.section,
-    summary=_r.summary, claims=_claims, default_presets=("default-single-sample.toml",),
-    size_keys=("popsize", "batch_size"))
+    name=_s.NAME, question=_s.QUESTION, config=_s.SingleSampleConfig, presets=Path(__file__).parent / "presets",
+    plan=_s.plan, run_batch=_s.run_batch, cost=_s.cost, results=lazy(f"{_HERE}.results", "results"),
+    section=lazy(f"{_HERE}.section", "section"), summary=lazy(f"{_HERE}.results", "summary"),
+    claims=lazy(f"{_HERE}.claims", "claims"), default_presets=("default-single-sample.toml",),
+    size_keys=("popsize",))

@@ -163,3 +163,8 @@ CLAIMS = [
           "question): it explains more of the variation in success.", SETUP, _split.__doc__ or "",
           "single-sample", _split),
 ]
+
+
+def claims() -> list[Claim]:
+    """The study's rows of the claims ledger."""
+    return list(CLAIMS)

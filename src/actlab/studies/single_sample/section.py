@@ -15,9 +15,9 @@ from actlab.report.kit import Details, Figure, Paragraph, Section, Table
 from actlab.report.names import displays, legend
 from actlab.studies.single_sample.claims import variance_split
 from actlab.studies.single_sample.results import CURVE_TRIALS, Cell, Results
+from actlab.studies.single_sample.study import QUESTION
 
 TITLE = "Single sample: does the activation or the optimizer decide convergence?"
-QUESTION = "Does the activation or the optimizer decide how fast a 1-1-1 network fits one sample?"
 BOX_WORDS = ("Weight box: the hidden unit's working interval is its analyser-measured active range (|f′| ≥ 10 % of "
              "its maximum, cut to [−5, 5]); w1, b1 are boxed so that w1·x + b1 stays in it, and w2, b2 the same way "
              "for the output unit given the hidden outputs. `clip` clamps a weight to the box, `reflect` mirrors it "

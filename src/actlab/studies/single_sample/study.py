@@ -36,6 +36,7 @@ from actlab.studies.protocol import Cost
 from actlab.studies.single_sample.weight_box import default_targets, weight_box
 
 NAME = "single-sample"
+QUESTION = "Does the activation or the optimizer decide how fast a 1-1-1 network fits one sample?"
 
 
 BATCH_ELEMENTS = 100_000

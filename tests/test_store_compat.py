@@ -73,6 +73,11 @@ def test_old_store_reports(v0: Path, tmp_path: Path) -> None:
                   "Noise and saturation"):
         assert title in text, title
     assert "where(x&lt;abs(x), x, 0)" in text and "where(x<abs(x)" not in text
+    # the answers first (the studies', then the catalog's and depth's), then the ledger's table, then the sections
+    answers, ledger = text.index("<h2>The answers</h2>"), text.index('<section id="claims-what-the-source-articles')
+    first_study = text.index('<a href="#single-sample-does-the-activation-or-the-optimizer-decide-convergence">')
+    catalog_answer = text.index('<a href="#the-activations-what-each-one-is">')
+    assert answers < first_study < catalog_answer < ledger < text.index('<section id="the-activations-what-each-one')
 
 
 @pytest.mark.parametrize("command", V0_COMMANDS, ids=[c[0] for c in V0_COMMANDS])

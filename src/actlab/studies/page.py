@@ -77,6 +77,7 @@ def render(store: str | Path, command: str) -> str:
 
 
 def _render(store: str | Path, command: str) -> str:
+    from actlab.report import catalog, depth
     from actlab.report import render as html
     from actlab.report.figures import assign
     from actlab.studies import ledger
@@ -87,7 +88,9 @@ def _render(store: str | Path, command: str) -> str:
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     made = f"Made by actlab {__version__} with {command} on {now} from the store {store}."
     runs = [f"{r['command']} — actlab {r['actlab']}, {r['date']}" for r in contents.runs]
-    opening = [s for s in secs if s.title != ledger.TITLE]  # the ledger follows the answers as its own table
+    # the answers: each study's first, then the catalog's and depth's; the ledger follows them as its own table
+    analysed = [s for s in secs if s.title in (catalog.TITLE, depth.TITLE)]
+    opening = [s for s in secs if s.title != ledger.TITLE and s not in analysed] + analysed
     return html.page(html.Page("actlab report", made, runs, opening, secs))
 
 

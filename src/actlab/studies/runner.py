@@ -30,7 +30,10 @@ from typing import Any
 from actlab.core.errors import ActlabInputError
 from actlab.core.threads import free_cores, threads_for, torch_threads
 from actlab.results.store import Store, TrialRecord
+from actlab.studies.estimate import PlanSummary, admit, plan_summary
 from actlab.studies.plan import Batch
+
+__all__ = ["AUTO", "BACKENDS", "Job", "PlanSummary", "admit", "execute", "plan_summary", "resources", "run_batch"]
 
 BACKENDS = ("local", "process", "ray")
 AUTO = "auto"
@@ -122,99 +125,6 @@ def pending(batches: list[Batch], store: Store) -> list[Batch]:
         if rest:
             out.append(Batch(b.study, rest))
     return out
-
-
-@dataclass
-class PlanSummary:
-    trials: int
-    activations: int
-    batches: int
-    stored: int
-    seconds: float
-    """Estimated seconds of the trials still to run, on one thread of the reference 2-core CPU."""
-    memory: int
-    """The largest batch's estimated peak memory, in bytes."""
-
-    @property
-    def todo(self) -> int:
-        return self.trials - self.stored
-
-    def text(self, study: str, store: str | Path) -> str:
-        return (f"study {study}: {self.trials} trials ({self.activations} activations) in {self.batches} batches; "
-                f"{self.stored} already in {store}, {self.todo} to run; estimated time about "
-                f"{duration(self.seconds)} on one thread of a 2-core CPU like actlab's reference machine (±50 %; "
-                f"--workers N divides it by up to N); largest batch about {size(self.memory)} of memory")
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
-
-
-def plan_summary(batches: list[Batch], store_path: str | Path) -> PlanSummary:
-    """What a run would do (reads the store if it exists; writes nothing)."""
-    from actlab.studies.registry import study
-
-    trials = [t for b in batches for t in b.trials]
-    done: set[str] = set()
-    # an empty file is a store another process is creating right now: nothing is stored in it yet
-    if Path(store_path).is_file() and Path(store_path).stat().st_size > 0:
-        with Store(store_path, create=False) as store:
-            done = set(store.done(t.id for t in trials))
-    seconds, memory = 0.0, 0
-    for b in batches:
-        cost = study(b.study).cost(b)
-        left = sum(t.id not in done for t in b.trials)
-        seconds += cost.seconds * left / len(b)
-        memory = max(memory, cost.memory)
-    acts = len({t.config.get("activation") for t in trials})
-    return PlanSummary(len(trials), acts, len(batches), len(done), seconds, memory)
-
-
-def available_memory() -> int:
-    """Bytes of memory this machine can give a run now (MemAvailable; the total where it is not known)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not a POSIX machine
-        return 1 << 40
-
-
-def admit(study_name: str, config: Any, batches: list[Batch], limit: int | None = None) -> None:
-    """Refuse a plan whose largest batch would not fit in memory (`limit` bytes; None: 80 % of what is
-    available now), before anything runs: a ConfigError naming the study's size keys and their values."""
-    import dataclasses
-
-    from actlab.studies.config import ConfigError
-    from actlab.studies.registry import study
-
-    s = study(study_name)
-    limit = int(0.8 * available_memory()) if limit is None else limit
-    worst = max(batches, key=lambda b: s.cost(b).memory, default=None)
-    if worst is None:
-        return
-    need = s.cost(worst).memory
-    if need > limit:
-        values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-        keys = ", ".join(f"{k}={values[k]!r}" for k in s.size_keys if k in values)
-        raise ConfigError(f"{study_name}: one batch of this plan needs about {size(need)} of memory, more than the "
-                          f"{size(limit)} this machine can give it now; make these smaller: {keys}")
 
 
 @dataclass

@@ -219,13 +219,12 @@ def init_name(config: dict[str, Any]) -> str:
     return next(k for k, v in INITS.items() if v == config["init"])
 
 
-STEP_SECONDS = 0.8e-3
+STEP_SECONDS = 0.52e-3
 """Seconds of a full-batch training step's fixed work (a dozen small kernels, autograd and the optimizer's
-update) on one thread of the reference 2-core CPU: 0.6–1.3 ms measured at widths 2 to 10."""
-SECONDS_PER_MAC = 0.5e-9
-"""Seconds per multiply-accumulate of a step (forward, backward and update; ×3 counted): 0.3–0.6 ns measured
-at width 100 (ReLU, tanh)."""
-BATCH_SECONDS = 0.1
+update) on one thread of the reference 2-core CPU, otherwise idle (the quick preset: 3.5 s measured)."""
+SECONDS_PER_MAC = 0.34e-9
+"""Seconds per multiply-accumulate of a step (forward, backward and update; ×3 counted), idle machine."""
+BATCH_SECONDS = 0.06
 """A batch's fixed work: its data, the validation pass, the records and the store's write."""
 
 

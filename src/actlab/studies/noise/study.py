@@ -245,19 +245,21 @@ def _unit(c: dict[str, Any]) -> str:
     return c.get("activation") or c.get("gate") or f"one_d/{c['arm']}"
 
 
-PER_BATCH = 0.08
-"""Seconds per batch: the runner's bookkeeping and the store write (a run's one-time start — torch.optim imports
-torch._dynamo, ~1.5 s — is not a batch's: a warm process does not pay it; tiny: 2.3 s estimated, 2.2 s measured)."""
-PER_TRIAL = (0.03, 0.05)
+PER_BATCH = 0.05
+"""Seconds per batch: the runner's bookkeeping and the store write. Every constant here is a warm process on the
+idle reference CPU (a run's one-time start — torch.optim imports torch._dynamo, ~1.5 s — is not a batch's): the
+tiny preset 1.5 s estimated, 1.24–1.43 s measured by the conformance suite; quick 25 s estimated, 34 s measured
+from a cold start."""
+PER_TRIAL = (0.02, 0.033)
 """Seconds per trial: the model, its monitor, the test evaluation (a noisy unit's trial: the second)."""
-PER_STEP = {"mlp": 1.2e-4, "gru": 3.0e-4, "lstm": 6.5e-4}
+PER_STEP = {"mlp": 0.8e-4, "gru": 2.0e-4, "lstm": 4.2e-4}
 """Seconds per training step and MLP layer, or per step and time step of a recurrent net, with soft or hard
 units: the Python-level overhead of small tensors dominates these nets."""
 NOISY = {"mlp": 4.0, "gru": 5.0, "lstm": 3.3}
 """How much slower a step is with noisy units (their noise, their p, their exact-gradient backward)."""
-PER_MAC = 1e-9
+PER_MAC = 0.65e-9
 """MLP: seconds per multiply-accumulate of a step (batch × weights), beyond the overhead."""
-PER_START_STEP = 9.4e-8
+PER_START_STEP = 6.1e-8
 """1-D: seconds per start and step (one numpy vector)."""
 # CPU seconds of one thread measured per batch (`actlab run`'s runner: auto-fusion off) at the tiny and quick
 # sizes; the model gives 0.04 / 0.06 s for the tiny MLP trials (measured 0.04 / 0.08), 0.19 / 0.46 s for the

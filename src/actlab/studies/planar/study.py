@@ -27,6 +27,7 @@ import actlab
 from actlab.core.errors import ActlabInputError
 from actlab.data.planar import ARTICLE_DATASETS, DATASETS, make
 from actlab.engine.mlp import forward, train_mlp
+from actlab.engine.outcome import curve_lists
 from actlab.results.store import TrialRecord
 from actlab.studies.config import ConfigError, measured, require, seed_list, values
 from actlab.studies.plan import Batch, Trial
@@ -200,7 +201,9 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
                     seeds=[t.config["seed"] for t in batch.trials], optimizer=c0["optimizer"], lr=c0["lr"],
                     steps=c0["steps"], init=init_name(c0), hidden_bias=c0.get("hidden_bias", True))
     per_trial = out.seconds / len(batch.trials)
-    weights = [[p[i].double().cpu().flatten().tolist() for p in out.params] for i in range(len(batch.trials))]
+    per_param = [p.detach().to("cpu", torch.float64).flatten(1).tolist() for p in out.params]  # one copy per tensor
+    weights = [list(w) for w in zip(*per_param)]
+    curves = curve_lists(out.curve_steps, out.curve)
     val = validate([t.config for t in batch.trials], weights)
     records = []
     for i, t in enumerate(batch.trials):
@@ -209,8 +212,7 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
         metrics = {"test_accuracy": float(out.test_accuracy[i]), "train_accuracy": float(out.train_accuracy[i]),
                    "final_loss": float(out.final_loss[i]), "test_loss": float(out.test_loss[i]), **val[i],
                    "steps_to_95": hit if hit >= 0 else None, "time": per_trial, "weights": weights[i]}
-        curve = [(s, float(v)) for s, v in zip(out.curve_steps, out.curve[i].double().cpu()) if v.isfinite()]
-        records.append(TrialRecord(NAME, t.task, c["activation"], c["optimizer"], c["seed"], c, metrics, curve))
+        records.append(TrialRecord(NAME, t.task, c["activation"], c["optimizer"], c["seed"], c, metrics, curves[i]))
     return records
 
 

@@ -55,19 +55,32 @@ class _Exact(torch.autograd.Function):
     turns them into the keyword arguments of the maths (the noise itself), once in forward and
     again in backward, so that only x and the parameters are saved. `fused`: forward and the
     first-order backward run as torch.compile'd kernels (see `fusing`).
+
+    Written for torch.func: forward takes no ctx (`setup_context` saves x and the parameters),
+    vmap's rule is generated from these closed forms, and forward-mode AD (`jvp`) is
+    f'(x)·tₓ + Σ ∂f/∂p·tₚ from the same closed forms. Under a torch.func transform nothing is compiled.
     """
 
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx: Any, maths: Any, extra: dict, fused: bool, x: Tensor, *params: Tensor) -> Tensor:
-        ctx.maths, ctx.extra = maths, extra
-        ctx.save_for_backward(x, *params)
+    def forward(maths: Any, extra: dict, fused: bool, x: Tensor, *params: Tensor) -> Tensor:
         xo, po = _opmath(x), tuple(_opmath(p) for p in params)
         kw = maths.expand(xo, extra)
-        y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw) if fused else None
-        ctx.fused = y is not None  # a compilation that failed here leaves backward eager too
+        y = None
+        if fused and not _transformed(x):
+            y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw)
         if y is None:
             y = maths.f(xo, *po, **kw)
         return y.to(x.dtype)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+        maths, extra, fused, x, *params = inputs
+        ctx.maths, ctx.extra = maths, extra
+        ctx.fused = bool(fused) and not _transformed(x)
+        ctx.save_for_backward(x, *params)
+        ctx.save_for_forward(x, *params)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
@@ -80,15 +93,44 @@ class _Exact(torch.autograd.Function):
         # kernel, or torch's own backward kernel, may run.
         first_order = not torch.is_grad_enabled()
         builtin = getattr(maths, "builtin_backward", None)
-        kernel = builtin(go, xo) if builtin is not None and first_order and need_x and not params else None
+        kernel = None
+        if builtin is not None and first_order and need_x and not params and not _transformed(go):
+            kernel = builtin(go, xo)
         grads: tuple[Tensor | None, ...] | None = None
         if kernel is not None:
             grads = (kernel,)
-        elif ctx.fused and first_order:
+        elif ctx.fused and first_order and not _transformed(go):
             grads = _compiled(maths, ("backward", need_x, need_p), go, xo.detach(), *(p.detach() for p in po), **kw)
         if grads is None:
             grads = backward_terms(maths, go, xo, po, need_x, need_p, kw)
         return (None, None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
+
+    @staticmethod
+    def jvp(ctx: Any, _maths: Any, _extra: Any, _fused: Any, tx: Tensor | None, *tps: Tensor | None) -> Tensor:
+        """Forward mode: the directional derivative f'(x)·tₓ + Σ ∂f/∂p·tₚ (elementwise maths), or, for
+        non-elementwise entries, their vector-Jacobian products are not a JVP: those need `maths.jvp`."""
+        x, *params = ctx.saved_tensors
+        maths = ctx.maths
+        xo, po = _opmath(x), tuple(_opmath(p) for p in params)
+        kw = maths.expand(xo, ctx.extra)
+        if getattr(maths, "has_vjp", False):
+            if not hasattr(maths, "jvp_x"):
+                raise NotImplementedError(f"forward-mode AD of {type(maths).__name__} (not elementwise)")
+            return maths.jvp_x(xo, tx, *po, **kw).to(x.dtype)
+        if any(t is not None for t in tps):
+            d, *partials = maths.grads(xo, *po, **kw)
+        else:
+            d, partials = maths.df(xo, *po, **kw), []
+        out = torch.zeros_like(xo) if tx is None else d * _opmath(tx)
+        for dp, tp in zip(partials, tps):
+            if tp is not None:
+                out = out + dp * _opmath(tp)
+        return out.to(x.dtype)
+
+
+def _transformed(t: Tensor) -> bool:
+    """True inside a torch.func transform (vmap, grad, jvp): its tensors are wrapped, and nothing compiles."""
+    return bool(torch._C._functorch.is_functorch_wrapped_tensor(t))
 
 
 def _opmath(t: Tensor) -> Tensor:

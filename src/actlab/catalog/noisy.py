@@ -132,9 +132,9 @@ class NoisyHard(AbstractActivation):
         t, a, k = self._threshold(), self.alpha, self._k()
         y = x.clamp(-t, t).mul_(a * self.slope)
         if a != 1:
-            y.add_(x, alpha=(1 - a) * self.slope)
+            y = y.add_(x, alpha=(1 - a) * self.slope)
         if self.offset:
-            y.add_(self.offset)
+            y = y.add_(self.offset)
         if _quiet(eps) or k == 0:
             return y
         ss = finite_(F.softshrink(x, t))  # −δ/slope, finite so that p = 0 gives δ·p = 0 at x = ±inf
@@ -154,7 +154,7 @@ class NoisyHard(AbstractActivation):
         ss = finite_(F.softshrink(x, t))
         s = ss.abs().mul_(-self.slope * p).sigmoid_()
         q = torch.ops.aten.sigmoid_backward(eps if isinstance(eps, Tensor) else x.new_full((), eps), s)
-        q.mul_(scratch(s).sub_(0.5))  # ε·Q
+        q = q.mul_(scratch(s).sub_(0.5))  # ε·Q
         kappa = -2 * k * self.slope
         return dx.addcmul_(q, kappa * p), scratch(ss).mul_(q).mul_(kappa)
 

@@ -28,6 +28,10 @@ class _AlongDim(AbstractActivation):
         super().__init__(dim=dim)
         self.dim = validate.integer(type(self).__name__.lower(), "dim", dim, low=-(2**31))
 
+    def jvp(self, x: Tensor, t: Tensor) -> Tensor:
+        """Softmax's and softmin's Jacobians are symmetric: J·t = Jᵀ·t, the vjp with g = t."""
+        return self.vjp(x, t)
+
 
 def _softmax_vjp(s: Tensor, g: Tensor, dim: int) -> Tensor:
     return s * (g - (g * s).sum(dim, keepdim=True))
@@ -68,6 +72,9 @@ class LogSoftmax(_AlongDim):
 
     def vjp(self, x: Tensor, g: Tensor) -> Tensor:
         return g - torch.softmax(x, self.dim) * g.sum(self.dim, keepdim=True)
+
+    def jvp(self, x: Tensor, t: Tensor) -> Tensor:
+        return t - (torch.softmax(x, self.dim) * t).sum(self.dim, keepdim=True)
 
     @property
     def properties(self) -> Properties:
@@ -126,6 +133,12 @@ class GLU(AbstractActivation):
         a, b = x.chunk(2, self.dim)
         p = self.gate.param_views(b)
         return torch.cat((g * self.gate.f(b, *p), g * a * self.gate.df(b, *p)), self.dim)
+
+    def jvp(self, x: Tensor, t: Tensor) -> Tensor:
+        a, b = x.chunk(2, self.dim)
+        ta, tb = t.chunk(2, self.dim)
+        p = self.gate.param_views(b)
+        return ta * self.gate.f(b, *p) + a * self.gate.df(b, *p) * tb
 
     @property
     def properties(self) -> Properties:

@@ -96,7 +96,7 @@ class LeakyReLU6(AbstractActivation):
         a, c, b = self.negative_slope, self.cap, self.cap_slope
         below = torch.lt(x, c, out=torch.empty_like(x))
         if b:
-            below.mul_(1 - b).add_(b)
+            below = below.mul_(1 - b).add_(b)
         return torch.ops.aten.leaky_relu_backward(below, x, a, False)
 
     @property

@@ -31,6 +31,10 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
+from torch._C._functorch import TransformType
+from torch._functorch.pyfunctorch import retrieve_all_functorch_interpreters
+from torch.autograd import forward_ad as fwAD
+from torch.overrides import TorchFunctionMode
 
 from actlab.core.errors import ParameterError
 from actlab.core.naming import spec_of
@@ -66,10 +70,11 @@ class _Exact(torch.autograd.Function):
     @staticmethod
     def forward(maths: Any, extra: dict, fused: bool, x: Tensor, *params: Tensor) -> Tensor:
         xo, po = _opmath(x), tuple(_opmath(p) for p in params)
+        if _transformed(x, *params):
+            with _OutOfPlace():
+                return maths.f(xo, *po, **maths.expand(xo, extra)).to(x.dtype)
         kw = maths.expand(xo, extra)
-        y = None
-        if fused and not _transformed(x):
-            y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw)
+        y = _compiled(maths, "f", xo.detach(), *(p.detach() for p in po), **kw) if fused else None
         if y is None:
             y = maths.f(xo, *po, **kw)
         return y.to(x.dtype)
@@ -78,7 +83,7 @@ class _Exact(torch.autograd.Function):
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
         maths, extra, fused, x, *params = inputs
         ctx.maths, ctx.extra = maths, extra
-        ctx.fused = bool(fused) and not _transformed(x)
+        ctx.fused = bool(fused) and not _transformed(x, *params)
         ctx.save_for_backward(x, *params)
         ctx.save_for_forward(x, *params)
 
@@ -88,18 +93,20 @@ class _Exact(torch.autograd.Function):
         maths = ctx.maths
         need_x, need_p = ctx.needs_input_grad[3], tuple(ctx.needs_input_grad[4:])
         xo, po, go = _opmath(x), tuple(_opmath(p) for p in params), _opmath(g)
+        if _transformed(g, x, *params):
+            with _OutOfPlace():
+                grads = backward_terms(maths, go, xo, po, need_x, need_p, maths.expand(xo, ctx.extra))
+            return (None, None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
         kw = maths.expand(xo, ctx.extra)
         # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused
         # kernel, or torch's own backward kernel, may run.
         first_order = not torch.is_grad_enabled()
         builtin = getattr(maths, "builtin_backward", None)
-        kernel = None
-        if builtin is not None and first_order and need_x and not params and not _transformed(go):
-            kernel = builtin(go, xo)
+        kernel = builtin(go, xo) if builtin is not None and first_order and need_x and not params else None
         grads: tuple[Tensor | None, ...] | None = None
         if kernel is not None:
             grads = (kernel,)
-        elif ctx.fused and first_order and not _transformed(go):
+        elif ctx.fused and first_order:
             grads = _compiled(maths, ("backward", need_x, need_p), go, xo.detach(), *(p.detach() for p in po), **kw)
         if grads is None:
             grads = backward_terms(maths, go, xo, po, need_x, need_p, kw)
@@ -107,30 +114,81 @@ class _Exact(torch.autograd.Function):
 
     @staticmethod
     def jvp(ctx: Any, _maths: Any, _extra: Any, _fused: Any, tx: Tensor | None, *tps: Tensor | None) -> Tensor:
-        """Forward mode: the directional derivative f'(x)·tₓ + Σ ∂f/∂p·tₚ (elementwise maths), or, for
-        non-elementwise entries, their vector-Jacobian products are not a JVP: those need `maths.jvp`."""
+        """Forward mode: f'(x)·tₓ + Σ ∂f/∂p·tₚ from the closed forms (elementwise maths); an entry that
+        writes `vjp` (not elementwise) gets the forward-mode derivative of its own maths `f`."""
         x, *params = ctx.saved_tensors
         maths = ctx.maths
         xo, po = _opmath(x), tuple(_opmath(p) for p in params)
-        kw = maths.expand(xo, ctx.extra)
-        if getattr(maths, "has_vjp", False):
-            if not hasattr(maths, "jvp_x"):
-                raise NotImplementedError(f"forward-mode AD of {type(maths).__name__} (not elementwise)")
-            return maths.jvp_x(xo, tx, *po, **kw).to(x.dtype)
-        if any(t is not None for t in tps):
-            d, *partials = maths.grads(xo, *po, **kw)
-        else:
-            d, partials = maths.df(xo, *po, **kw), []
-        out = torch.zeros_like(xo) if tx is None else d * _opmath(tx)
-        for dp, tp in zip(partials, tps):
-            if tp is not None:
-                out = out + dp * _opmath(tp)
+        with _OutOfPlace():
+            kw = maths.expand(xo, ctx.extra)
+            if maths.has_vjp:
+                if any(t is not None for t in tps):
+                    raise NotImplementedError(f"forward-mode AD of {maths.spec} with respect to its parameters")
+                return maths.jvp(xo, _opmath(tx), *po, **kw).to(x.dtype)
+            if any(t is not None for t in tps):
+                d, *partials = maths.grads(xo, *po, **kw)
+            else:
+                d, partials = maths.df(xo, *po, **kw), []
+            out = torch.zeros_like(xo) if tx is None else d * _opmath(tx)
+            for dp, tp in zip(partials, tps):
+                if tp is not None:
+                    out = out + dp * _opmath(tp)
         return out.to(x.dtype)
 
 
-def _transformed(t: Tensor) -> bool:
-    """True inside a torch.func transform (vmap, grad, jvp): its tensors are wrapped, and nothing compiles."""
-    return bool(torch._C._functorch.is_functorch_wrapped_tensor(t))
+def _transformed(*tensors: Tensor) -> bool:
+    """True inside a torch.func transform (vmap, grad, jvp, functional_call's vmap): its tensors are
+    wrapped. Nothing compiles there, torch's own kernels are left to the transform, and the maths run
+    out of place (`_OutOfPlace`)."""
+    if torch.compiler.is_compiling():  # dynamo cannot trace the check (and handles transforms itself)
+        return False
+    return any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors)
+
+
+def _kernel_unfit(act: AbstractActivation, x: Tensor) -> bool:
+    """Whether torch's own kernel (`builtin`) must give way to the exact path: in forward-mode AD
+    (torch.func.jvp, jacfwd, hessian, forward_ad), whose formulas for torch's kernels are not the
+    documented derivatives at the kinks (prelu'(0) is 1 there, 0.25 in its backward), and where the
+    parameters are batched by a transform (an ensemble through functional_call). Outside any
+    transform this costs three flag reads (~0.2 µs a call)."""
+    if torch.compiler.is_compiling():
+        return False
+    if fwAD._current_level >= 0:
+        return True
+    if torch._C._functorch.maybe_current_level() is None:
+        return False
+    params = [getattr(act, n) for n in act.param_names]
+    return bool(params and _transformed(*params)) or any(
+        i.key() == TransformType.Jvp for i in retrieve_all_functorch_interpreters())
+
+
+_KEEP_IN_PLACE = frozenset({"requires_grad_", "retain_grad", "share_memory_", "fill_", "zero_", "copy_",
+                            "uniform_", "normal_", "random_", "exponential_", "bernoulli_", "set_", "resize_"})
+
+
+class _OutOfPlace(TorchFunctionMode):
+    """The catalog's maths with every in-place op run out of place, and `out=` dropped.
+
+    The maths overwrite their own temporaries (`x.clamp(0).square_()`) to save memory and time. Under a
+    torch.func transform that is slow or impossible: functorch has no batching rule for clamp_, square_ or
+    addcmul_ (it falls back to a loop over the batch, and warns), and cannot write a batched parameter's
+    product into an unbatched temporary. Every in-place call in the maths uses its return value, so the
+    out-of-place op computes the same values."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name.endswith("_") and not name.startswith("_") and name not in _KEEP_IN_PLACE and args \
+                and isinstance(args[0], Tensor):
+            pure = getattr(Tensor, name[:-1], None)
+            if callable(pure):
+                return pure(*args, **kwargs)
+        out = kwargs.pop("out", None)
+        if isinstance(out, Tensor):
+            return func(*args, **kwargs).to(out.dtype)
+        if out is not None:
+            kwargs["out"] = out
+        return func(*args, **kwargs)
 
 
 def _opmath(t: Tensor) -> Tensor:
@@ -294,6 +352,10 @@ class AbstractActivation(nn.Module, ABC):
         """Closed-form vector-Jacobian product gᵀ ∂f/∂x (non-elementwise activations)."""
         raise NotImplementedError(f"{type(self).__name__} defines df, not vjp")
 
+    def jvp(self, x: Tensor, t: Tensor, *p: Tensor) -> Tensor:
+        """Closed-form Jacobian-vector product ∂f/∂x·t (non-elementwise activations; forward-mode AD)."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form Jacobian-vector product")
+
     def dparams(self, x: Tensor, *p: Tensor) -> tuple[Tensor, ...]:
         """Closed-form ∂f/∂p for each tensor in `param_names` (broadcastable against x)."""
         return ()
@@ -328,15 +390,23 @@ class AbstractActivation(nn.Module, ABC):
 
     # --- the public surface -----------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
-        if self.fused is not True:
+        if self.fused is not True and not _kernel_unfit(self, x):
             y = self.builtin(x)
             if y is not None:
                 return y
         return self.exact(x)
 
     def exact(self, x: Tensor) -> Tensor:
-        """f(x) on the exact path (closed-form backward), even where a built-in kernel exists."""
-        return _Exact.apply(self, self._extra(x), fusing(self, x), x, *self.param_views(x))
+        """f(x) on the exact path (closed-form backward), even where a built-in kernel exists.
+
+        A stochastic entry inside a torch.func transform draws its noise from torch's generator (vmap's
+        `randomness=` decides) and runs its maths through autograd: there is no seed to redraw it from."""
+        extra, params = self._extra(x), self.param_views(x)
+        if extra.get("seed", 0) is None:
+            xo = _opmath(x)
+            with _OutOfPlace():
+                return self.f(xo, *(_opmath(p) for p in params), **self.expand(xo, extra)).to(x.dtype)
+        return _Exact.apply(self, extra, fusing(self, x), x, *params)
 
     def fuse(self, enabled: bool | None = True) -> AbstractActivation:
         """Compile forward and backward into fused kernels with torch.compile (inductor): True
@@ -401,7 +471,9 @@ class AbstractActivation(nn.Module, ABC):
             self.register_buffer(name, torch.full((num_parameters,), float(init), dtype=torch.float64))
 
     def _learnable(self) -> tuple[str, ...]:
-        return tuple(n for n in self.param_names if isinstance(getattr(self, n), nn.Parameter))
+        """The learnable ones among `param_names` (also under `functional_call`, which puts plain tensors
+        in the module's parameter slots)."""
+        return tuple(n for n in self.param_names if n in self._parameters)
 
 
 def _shared(x: Tensor, params: tuple[Tensor, ...]) -> set[int]:

@@ -45,3 +45,11 @@ from actlab import nn  # noqa: E402,F401  (actlab.nn: GRU, LSTM, anneal; not in 
 from actlab.nn import anneal  # noqa: E402
 
 __all__ += ["anneal"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - `actlab.compare` imports the study (and scipy) on first use
+    if name == "compare":
+        from actlab.studies.compare import compare
+
+        return compare
+    raise AttributeError(f"module 'actlab' has no attribute {name!r}")

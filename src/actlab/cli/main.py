@@ -10,6 +10,7 @@ import typer
 
 from actlab.cli import (
     analyze_cmd,
+    compare_cmd,
     docs_cmd,
     export_cmd,
     list_cmd,
@@ -33,6 +34,7 @@ app.command("docs")(docs_cmd.docs_command)
 app.command("export")(export_cmd.export_command)
 app.command("run")(run_cmd.run_command)
 app.command("report")(report_cmd.report_command)
+app.command("compare")(compare_cmd.compare_command)
 
 
 # click's base error, from the click typer runs on (recent typers vendor their own copy)

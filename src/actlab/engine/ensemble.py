@@ -1,0 +1,236 @@
+"""Any model, trained as an ensemble: M trials (seeds × learning rates) of one activation as one vmapped program.
+
+The models are built one per trial (`build(seed)` seeds its initial weights), stacked with
+`torch.func.stack_module_state`, and run through `functional_call` under `vmap`: one forward, one backward and
+one optimizer step (`engine.optim`, torch.optim's rules with a learning rate per member) for all of them.
+Buffers are stacked too, so BatchNorm keeps running statistics per trial; dropout draws per trial
+(`randomness="different"`). A model that vmap cannot take trains one trial after another with torch.optim
+itself, and the run says why (`Run.mode`, `Run.reason`).
+
+The paired design: a trial's seed fixes its initial weights (through `build`) and its minibatch order (a
+generator seeded by it), the same for every activation and learning rate. Each epoch ends with the
+validation metric; a trial keeps the weights of its best epoch (ties: the earliest) and the test split is
+evaluated once, on those weights, at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from actlab.engine.optim import CLASSES, NAMES, EnsembleOptimizer, torch_class
+
+EVAL_ROWS = 4096
+"""Rows per evaluation chunk (bounds the memory of evaluating M models on a large split)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """What is learned: `loss(out, y)` (a mean over the batch) and `metric(out, y)` (higher is better)."""
+
+    kind: str
+    metric_name: str
+    loss: Callable[[Tensor, Tensor], Tensor]
+    metric: Callable[[Tensor, Tensor], Tensor]
+
+
+def classification() -> Task:
+    return Task("classification", "accuracy", nn.functional.cross_entropy,
+                lambda out, y: (out.argmax(-1) == y).to(out.dtype).mean())
+
+
+def regression() -> Task:
+    def r2(out: Tensor, y: Tensor) -> Tensor:
+        out = out.reshape(y.shape)
+        return 1 - (out - y).square().sum() / (y - y.mean()).square().sum().clamp_min(1e-300)
+
+    return Task("regression", "r2", lambda out, y: nn.functional.mse_loss(out.reshape(y.shape), y), r2)
+
+
+@dataclass
+class Splits:
+    """Tensors on the training device: train, validation and test (X, y)."""
+
+    train: tuple[Tensor, Tensor]
+    val: tuple[Tensor, Tensor]
+    test: tuple[Tensor, Tensor]
+
+
+@dataclass
+class Member:
+    """One trial's outcome."""
+
+    seed: int
+    lr: float
+    val_curve: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    val_metric: float = float("nan")
+    test_metric: float = float("nan")
+    failed: str = ""
+
+
+@dataclass
+class Run:
+    members: list[Member]
+    mode: str
+    """'vmap' (one ensemble) or 'sequential' (torch.optim, one trial after another)."""
+    reason: str
+    seconds: float
+    epochs: int
+
+
+def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits], task: Task, seeds: list[int],
+          lrs: list[float], *, optimizer: str | type = "adam", epochs: int = 10, batch_size: int = 64,
+          hyper: dict | None = None, vectorize: bool = True) -> Run:
+    """Train every (seed, lr) trial; members are ordered seed-major. `splits`: one split for every seed, or
+    each seed's own (equal sizes). `optimizer`: a name in `engine.optim.NAMES` or a torch.optim class (SGD,
+    Adam, AdamW, RMSprop run vectorized, any other one trial at a time)."""
+    if isinstance(splits, Splits):
+        splits = dict.fromkeys(seeds, splits)
+    name = optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer)
+    members = [Member(s, lr) for s in seeds for lr in lrs]
+    start = time.perf_counter()
+    reason = ""
+    if name is None:
+        reason = f"{optimizer.__name__} is trained with torch.optim itself (vectorized: {', '.join(NAMES)})"
+    elif not vectorize:
+        reason = "vectorize=False"
+    else:
+        try:
+            _vmapped(build, splits, task, members, name, epochs, batch_size, hyper or {})
+            return Run(members, "vmap", "", time.perf_counter() - start, epochs)
+        except Exception as e:  # vmap cannot take this model: train the trials one after another
+            reason = f"vmap could not train this model ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+            members = [Member(s, lr) for s in seeds for lr in lrs]
+    for m in members:
+        _alone(build, splits, task, m, optimizer if name is None else name, epochs, batch_size, hyper or {})
+    return Run(members, "sequential", reason, time.perf_counter() - start, epochs)
+
+
+def orders(seed: int, n: int, epochs: int, device: torch.device) -> list[Tensor]:
+    """The trial's minibatch order per epoch: permutations from a generator seeded by the seed alone."""
+    g = torch.Generator().manual_seed(int(seed))
+    return [torch.randperm(n, generator=g).to(device) for _ in range(epochs)]
+
+
+def _stacked(members: list[Member], splits: dict[int, Splits], part: str) -> tuple[Tensor, Tensor, int | None]:
+    """(X, y, in_dim): the split shared by every member (in_dim None), or each member's own, stacked on dim 0."""
+    first = getattr(splits[members[0].seed], part)
+    if all(getattr(splits[m.seed], part) is first for m in members):
+        return first[0], first[1], None
+    pairs = [getattr(splits[m.seed], part) for m in members]
+    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs]), 0
+
+
+def _vmapped(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, members: list[Member],
+             name: str, epochs: int, batch_size: int, hyper: dict) -> None:
+    X, y, per_member = _stacked(members, splits, "train")
+    n = X.shape[1] if per_member is not None else len(X)
+    rows = torch.arange(len(members), device=X.device)[:, None]
+    models = [build(m.seed) for m in members]
+    params, buffers = stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+    del models
+    keys = list(params)
+    lr = torch.tensor([m.lr for m in members], dtype=torch.float64, device=X.device)
+    opt = EnsembleOptimizer(name, lr, hyper)
+    by_seed = {s: orders(s, n, epochs, X.device) for s in dict.fromkeys(m.seed for m in members)}
+    best = {k: v.detach().clone() for k, v in params.items()}
+    best_buffers = {k: v.clone() for k, v in buffers.items()}
+    best_val = torch.full((len(members),), -math.inf, dtype=torch.float64)
+
+    def loss_of(p: dict, b: dict, xb: Tensor, yb: Tensor) -> Tensor:
+        return task.loss(functional_call(base, (p, b), (xb,)), yb)
+
+    step = vmap(loss_of, randomness="different")
+    for epoch in range(epochs):
+        # forward, loss per member, backward of their sum (each member's gradient is its own loss's), one step
+        base.train()
+        losses = torch.zeros(len(members), dtype=torch.float64)
+        n_batches = math.ceil(n / batch_size)
+        for i in range(n_batches):
+            idx = torch.stack([by_seed[m.seed][epoch][i * batch_size:(i + 1) * batch_size] for m in members])
+            xb, yb = (X[idx], y[idx]) if per_member is None else (X[rows, idx], y[rows, idx])
+            loss = step(params, buffers, xb, yb)
+            grads = torch.autograd.grad(loss.sum(), [params[k] for k in keys])
+            opt.step([params[k] for k in keys], list(grads))
+            losses += loss.detach().double()
+        val = _evaluate(base, params, buffers, _stacked(members, splits, "val"), task)
+        # a trial keeps the weights of its best validation epoch (ties: the earliest)
+        better = val > best_val
+        best_val = torch.where(better, val, best_val)
+        for src, dst in ((params, best), (buffers, best_buffers)):
+            for k in dst:
+                mask = better.to(dst[k].device).reshape((-1,) + (1,) * (dst[k].dim() - 1))
+                dst[k] = torch.where(mask, src[k].detach(), dst[k])
+        for j, m in enumerate(members):
+            m.val_curve.append(float(val[j]))
+            m.train_loss.append(float(losses[j] / n_batches))
+            if better[j]:
+                m.best_epoch = epoch + 1
+            if not m.failed and not math.isfinite(m.train_loss[-1]):
+                m.failed = f"diverged: non-finite training loss in epoch {epoch + 1}"
+    test = _evaluate(base, best, best_buffers, _stacked(members, splits, "test"), task)
+    for j, m in enumerate(members):
+        m.val_metric, m.test_metric = float(best_val[j]), float(test[j])
+
+
+@torch.no_grad()
+def _evaluate(base: nn.Module, params: dict, buffers: dict, split: tuple[Tensor, Tensor, int | None],
+              task: Task) -> Tensor:
+    """Each member's metric on the whole split (eval mode: BatchNorm's running statistics, no dropout)."""
+    X, y, per_member = split
+    base.eval()
+    run = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)), in_dims=(0, 0, per_member))
+    rows = X.shape[1] if per_member is not None else len(X)
+    chunk = (lambda a, i: a[i:i + EVAL_ROWS]) if per_member is None else (lambda a, i: a[:, i:i + EVAL_ROWS])
+    out = torch.cat([run(params, buffers, chunk(X, i)) for i in range(0, rows, EVAL_ROWS)], dim=1)
+    metric = vmap(task.metric, in_dims=(0, per_member))(out, y).double()
+    return torch.nan_to_num(metric, nan=-math.inf)
+
+
+def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, m: Member,
+           optimizer: str | type, epochs: int, batch_size: int, hyper: dict) -> None:
+    """One trial with torch.optim itself: the same seeds, order and selection as the ensemble."""
+    splits = splits[m.seed]
+    X, y = splits.train
+    model = build(m.seed)
+    if isinstance(optimizer, str):
+        cls, kw = torch_class(optimizer)
+        kw.update(hyper)
+    else:
+        cls, kw = optimizer, dict(hyper)
+    opt = cls(model.parameters(), lr=m.lr, **kw)
+    best_val, best_state = -math.inf, copy.deepcopy(model.state_dict())
+    for epoch, order in enumerate(orders(m.seed, len(X), epochs, X.device)):
+        model.train()
+        total, n_batches = 0.0, 0
+        for i in range(0, len(X), batch_size):
+            idx = order[i:i + batch_size]
+            loss = task.loss(model(X[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, n_batches = total + loss.item(), n_batches + 1
+        model.eval()
+        with torch.no_grad():
+            val = float(task.metric(model(splits.val[0]), splits.val[1]))
+        val = -math.inf if math.isnan(val) else val
+        m.val_curve.append(val)
+        m.train_loss.append(total / n_batches)
+        if not m.failed and not math.isfinite(m.train_loss[-1]):
+            m.failed = f"diverged: non-finite training loss in epoch {epoch + 1}"
+        if val > best_val:
+            best_val, m.best_epoch, best_state = val, epoch + 1, copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_state)
+    model.eval()
+    with torch.no_grad():
+        m.val_metric, m.test_metric = best_val, float(task.metric(model(splits.test[0]), splits.test[1]))

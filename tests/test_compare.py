@@ -1,0 +1,230 @@
+"""`actlab.compare` and `actlab compare`: the ensemble trainer against torch.optim trained alone, models with
+BatchNorm and recurrent cells, per-trial failures, selection on validation only, and the CLI's bad input."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import actlab
+from actlab.engine import ensemble
+from actlab.engine.optim import torch_class
+from actlab.studies.compare import CompareInputError, compare
+from actlab.studies.compare.results import CompareResult, Trial
+
+
+def blobs(n: int = 240, d: int = 6, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    return X, (X[:, 0] * X[:, 1] + X[:, 2] > 0).long()
+
+
+def mlp(act: nn.Module) -> nn.Module:
+    return nn.Sequential(nn.Linear(6, 16), act, nn.Linear(16, 16), copy.deepcopy(act), nn.Linear(16, 2))
+
+
+def reference(build, splits: ensemble.Splits, seed: int, lr: float, name: str, epochs: int, batch: int) -> list[float]:
+    """Training losses per epoch of one trial, written here independently with torch.optim."""
+    X, y = splits.train
+    model = build(seed)
+    cls, kw = torch_class(name)
+    opt = cls(model.parameters(), lr=lr, **kw)
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(epochs):
+        order, total, n = torch.randperm(len(X), generator=g), 0.0, 0
+        model.train()
+        for i in range(0, len(X), batch):
+            idx = order[i:i + batch]
+            loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, n = total + loss.item(), n + 1
+        out.append(total / n)
+    return out
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam", "adamw", "rmsprop"])
+def test_ensemble_equals_torch_optim_alone(name: str) -> None:
+    X, y = blobs()
+    splits = ensemble.Splits((X[:160], y[:160]), (X[160:200], y[160:200]), (X[200:], y[200:]))
+
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return mlp(actlab.create("snake"))  # a learnable activation: its parameter is per trial
+
+    run = ensemble.train(build, splits, ensemble.classification(), [0, 3], [0.002, 0.01], optimizer=name, epochs=3,
+                         batch_size=32)
+    assert run.mode == "vmap"
+    for m in run.members:
+        want = reference(build, splits, m.seed, m.lr, name, 3, 32)
+        np.testing.assert_allclose(m.train_loss, want, rtol=2e-4)
+    assert run.members[0].train_loss != run.members[1].train_loss  # the learning rates differ per member
+
+
+def cnn(act: nn.Module) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), act, nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+
+
+def test_cnn_with_batchnorm_on_image_tensors() -> None:
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(200, 1, 8, 8, generator=g)
+    y = (X[:, 0, :4].mean((1, 2)) > X[:, 0, 4:].mean((1, 2))).long()
+    r = compare(cnn, (X, y), ["relu", "mish"], seeds=2, lr=[0.01], epochs=3, batch_size=32)
+    assert r.runs["relu"][0] == r.runs["mish"][0] == "vmap"
+    assert all(math.isfinite(t.test) and not t.failed for t in r.trials)
+    # BatchNorm keeps running statistics per trial, as one model trained alone does
+    splits = ensemble.Splits((X[:120], y[:120]), (X[120:160], y[120:160]), (X[160:], y[160:]))
+
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return cnn(actlab.create("mish"))
+
+    run = ensemble.train(build, splits, ensemble.classification(), [0, 1], [0.01], optimizer="adam", epochs=2,
+                         batch_size=32)
+    for m in run.members:
+        np.testing.assert_allclose(m.train_loss, reference(build, splits, m.seed, m.lr, "adam", 2, 32), rtol=2e-4)
+
+
+class Recurrent(nn.Module):
+    def __init__(self, cell: nn.Module) -> None:
+        super().__init__()
+        self.rnn, self.head = cell, nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.rnn(x)[0][:, -1])
+
+
+def test_gru_on_sequences_vmapped_and_torch_gru_falls_back() -> None:
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(160, 5, 3, generator=g)
+    y = (X.sum((1, 2)) > 0).long()
+
+    def actlab_gru(act: nn.Module) -> nn.Module:
+        return Recurrent(actlab.nn.GRU(3, 8, batch_first=True, candidate=act))
+
+    r = compare(actlab_gru, (X, y), ["tanh", "softsign"], seeds=2, lr=[0.01], epochs=2, batch_size=32)
+    assert {mode for mode, _ in r.runs.values()} == {"vmap"}
+    torch_gru = compare(lambda act: Recurrent(nn.GRU(3, 8, batch_first=True)), (X, y), ["tanh"], seeds=2, lr=[0.01],
+                        epochs=2, batch_size=32)
+    mode, why = torch_gru.runs["tanh"]
+    assert mode == "sequential" and "vmap could not train" in why
+    assert all(math.isfinite(t.test) for t in torch_gru.trials)
+
+
+def test_failures_are_per_trial() -> None:
+    X, y = blobs()
+    r = compare(mlp, (X, y), ["relu", "glu"], seeds=2, lr=[0.01, 1e6], optimizer="sgd", epochs=2)
+    assert r.runs["glu"][0] == "failed" and "fails with this activation" in r.runs["glu"][1]
+    assert all(t.failed for t in r.trials if t.activation == "glu")
+    diverged = [t for t in r.trials if t.activation == "relu" and t.lr == 1e6]
+    assert all("diverged" in t.failed for t in diverged)
+    assert all(not t.failed for t in r.trials if t.activation == "relu" and t.lr == 0.01)
+    assert [row.lr for row in r.rows if row.activation == "relu"] == [0.01]
+
+
+def test_same_seed_same_initial_weights_for_every_activation() -> None:
+    from actlab.studies.compare.api import _builder, _factory
+
+    make = _factory(mlp, None)
+    a, b = _builder(make, "relu", "cpu")(7), _builder(make, "snake", "cpu")(7)
+    linear = [(n, p) for m in (a, b) for n, p in m.named_parameters() if n.split(".")[0] in {"0", "2", "4"}]
+    assert len(linear) == 12
+    for (name, p), (_, q) in zip(linear[:6], linear[6:]):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
+
+
+def test_replace_swaps_a_given_models_activations() -> None:
+    X, y = blobs()
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2))
+    r = compare(model, (X, y), ["tanh", "gelu"], seeds=2, lr=[0.01], epochs=2)
+    assert r.runs["tanh"][0] == "vmap" and isinstance(model[1], nn.ReLU)  # the given model is not touched
+    with pytest.raises(CompareInputError, match="no activation module"):
+        compare(nn.Sequential(nn.Linear(6, 2)), (X, y), ["tanh"], seeds=2, lr=[0.01], epochs=1)
+
+
+def test_selection_reads_validation_only() -> None:
+    """The chosen learning rate and the pick follow validation; test numbers that say otherwise change nothing."""
+    trials = []
+    for act, val in (("relu", (0.9, 0.8)), ("tanh", (0.7, 0.95))):
+        for seed in range(4):
+            for lr, v in zip((0.01, 0.1), val):
+                test = 1.0 - v + 0.01 * seed  # anti-correlated with validation
+                trials.append(Trial(act, seed, lr, v, test, 1, "", "vmap", 0.0))
+    r = CompareResult(trials, "classification", "accuracy", "relu", {"relu": ("vmap", ""), "tanh": ("vmap", "")},
+                      "synthetic", {"seeds": [0, 1, 2, 3], "lr": [0.01, 0.1]})
+    assert {row.activation: row.lr for row in r.rows} == {"relu": 0.01, "tanh": 0.1}
+    assert r.best.activation == "tanh" and "tanh has the highest mean validation accuracy" in r.answer()
+
+
+def test_regression_is_inferred_from_float_targets() -> None:
+    X, _ = blobs()
+    y = (X[:, 0] - 0.5 * X[:, 1]).numpy()
+    r = compare(lambda act: nn.Sequential(nn.Linear(6, 16), act, nn.Linear(16, 1)), (X.numpy(), y), ["relu", "tanh"],
+                seeds=2, lr=[0.01], epochs=5)
+    assert r.task == "regression" and r.metric == "r2"
+    assert all(0.0 < t.test <= 1.0 for t in r.trials)
+
+
+@pytest.mark.parametrize("data, message", [
+    ((np.zeros((10, 3)), np.zeros(10, dtype=int)), "one class"),
+    ((np.full((10, 3), np.nan), np.arange(10) % 2), "NaN"),
+    ((np.zeros((4, 3)), np.arange(4) % 2), "cannot be split"),
+    ((np.zeros((10, 3)), np.zeros(9, dtype=int)), "rows"),
+])
+def test_bad_data_is_refused(data: tuple, message: str) -> None:
+    with pytest.raises(CompareInputError, match=message):
+        compare(lambda act: nn.Sequential(nn.Linear(3, 2)), data, ["relu"], seeds=2, epochs=1)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "actlab", "compare", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_on_a_csv(tmp_path: Path) -> None:
+    X, y = blobs(160)
+    with (tmp_path / "t.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([f"x{i}" for i in range(6)] + ["label"])
+        w.writerows([[f"{v:.5f}" for v in row] + [["no", "yes"][int(c)]] for row, c in zip(X.tolist(), y)])
+    (tmp_path / "m.py").write_text("from torch import nn\n"
+                                   "def make(act):\n    return nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 2))\n")
+    p = _cli("m.py:make", "--data", "t.csv", "--target", "label", "--activations", "relu,tanh", "--seeds", "2",
+             "--epochs", "2", "--lr", "0.01", "--out", "out", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "highest mean validation accuracy" in p.stdout
+    rows = list(csv.DictReader((tmp_path / "out" / "trials.csv").read_text().splitlines()))
+    assert len(rows) == 4 and {r["activation"] for r in rows} == {"relu", "tanh"}
+    assert "<html" in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nothere:make"], "cannot import"),
+    (["m.py:absent"], "no attribute"),
+    (["m.py:raises"], "factory raised"),
+    (["m.py:make", "--target", "nope"], "target column"),
+    (["m.py:make", "--activations", "relu,notanactivation"], "activations"),
+    (["m.py:make", "--lr", "-1"], "lr"),
+])
+def test_cli_bad_input_exit_2_nothing_written(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    (tmp_path / "m.py").write_text("from torch import nn\n"
+                                   "def make(act):\n    return nn.Sequential(nn.Linear(2, 8), act, nn.Linear(8, 2))\n"
+                                   "def raises(act):\n    raise ValueError('broken factory')\n")
+    target = [] if "--target" in args else ["--target", "label"]
+    p = _cli(*args[:1], "--data", "t.csv", *target, *args[1:], "--seeds", "2", "--epochs", "1", "--out", "out",
+             cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    assert not (tmp_path / "out").exists()

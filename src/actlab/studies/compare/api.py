@@ -17,9 +17,11 @@ from typing import Any
 import torch
 from torch import nn
 
-import actlab
+import actlab.catalog  # noqa: F401  (registers the catalog; the root package imports this module lazily)
 from actlab.core.activation import AbstractActivation
 from actlab.core.errors import ActlabInputError
+from actlab.core.registry import create
+from actlab.core.swap import swap
 from actlab.engine import ensemble
 from actlab.engine.optim import CLASSES, NAMES
 from actlab.studies.compare import data as data_mod
@@ -47,7 +49,7 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
     a name, class or predicate as in `actlab.swap`; default every torch.nn and actlab activation).
     """
     specs = _specs(activations)
-    base_spec = actlab.create(baseline).spec if baseline else specs[0]
+    base_spec = create(baseline).spec if baseline else specs[0]
     if base_spec not in specs:
         raise CompareInputError(f"baseline: {baseline!r} must be one of the activations ({', '.join(specs)})")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
@@ -92,7 +94,7 @@ def _specs(activations: Sequence[str]) -> list[str]:
     if not activations:
         raise CompareInputError("activations: give at least one name, spec or formula (e.g. relu,gelu,silu)")
     try:
-        specs = [actlab.create(a.strip()).spec for a in activations]
+        specs = [create(a.strip()).spec for a in activations]
     except ActlabInputError as e:
         raise CompareInputError(f"activations: {e}") from None
     if len(set(specs)) != len(specs):
@@ -135,7 +137,7 @@ def _factory(model: Any, replace: Any) -> Callable[[str], nn.Module]:
         raise CompareInputError(f"model: expected an nn.Module or a factory, got {type(model).__name__}")
     takes_activation = bool(inspect.signature(model).parameters)
     if takes_activation:
-        return lambda spec: _module(model(actlab.create(spec)))
+        return lambda spec: _module(model(create(spec)))
     return lambda spec: _swapped(_module(model()), spec, replace)
 
 
@@ -147,7 +149,7 @@ def _module(m: Any) -> nn.Module:
 
 def _swapped(m: nn.Module, spec: str, replace: Any) -> nn.Module:
     old = replace if replace is not None else (lambda mod: isinstance(mod, TORCH_ACTIVATIONS + (AbstractActivation,)))
-    if actlab.swap(m, old, lambda: actlab.create(spec)) == 0:
+    if swap(m, old, lambda: create(spec)) == 0:
         raise CompareInputError("model: no activation module to replace (replace= names which; the default is "
                                 "every torch.nn and actlab activation)")
     return m

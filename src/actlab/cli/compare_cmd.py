@@ -13,7 +13,8 @@ def compare_command(
     model: str = typer.Argument(..., help="module:function or path/to/file.py:function: a factory make(activation) "
                                           "-> nn.Module, or one without arguments whose activations are swapped."),
     data: str = typer.Option(..., "--data", help="A .csv / .parquet file (with --target), an .npz with X and y, "
-                                                  "or module:function returning (X, y)."),
+                                                  "module:function returning (X, y), or a dataset name (mnist1d, "
+                                                  "digits, breast_cancer, wine)."),
     activations: str = typer.Option("relu,gelu,silu,tanh", "--activations", help="Comma-separated names, specs "
                                                                                  "or formulas."),
     target: str | None = typer.Option(None, "--target", help="The label column of a table."),
@@ -24,7 +25,11 @@ def compare_command(
     optimizer: str = typer.Option("adam", "--optimizer", help="sgd, momentum, adam, adamw or rmsprop."),
     batch_size: int = typer.Option(64, "--batch-size"),
     device: str = typer.Option("cpu", "--device"),
-    out: Path = typer.Option(Path("actlab-runs/compare"), "--out", help="Folder for trials.csv and report.html."),
+    store: Path = typer.Option(Path("actlab-runs/compare/results.db"), "--store",
+                               help="The results store (resumable: trials it holds are not run again); "
+                                    "trials.csv and report.html are written next to it."),
+    backend: str = typer.Option("local", "--backend", help="local, process or ray."),
+    workers: str = typer.Option("1", "--workers", help="Processes for the process backend, or 'auto'."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Check the model and data and print the plan; train nothing."),
 ) -> None:
@@ -32,8 +37,11 @@ def compare_command(
     test split read once, paired Wilcoxon tests with Holm, Friedman ranks; a table, the answer and a report."""
     import torch
 
+    from actlab.cli.output import output_file
     from actlab.studies.compare import compare
-    from actlab.studies.compare.data import load_object
+    from actlab.studies.compare.study import CompareConfig, plan
+    from actlab.studies.config import ConfigError
+    from actlab.studies.estimate import admit, plan_summary
 
     try:
         lrs = [float(v) for v in lr.split(",") if v.strip()]
@@ -42,20 +50,33 @@ def compare_command(
     if device != "cpu" and not (device.startswith("cuda") and torch.cuda.is_available()):
         raise ActlabInputError(f"--device: {device!r} is not available here (allowed: cpu"
                                f"{', cuda' if torch.cuda.is_available() else ''})")
-    factory = load_object(model, "model")
-    kw = dict(activations=activations, baseline=baseline, seeds=seeds, lr=lrs, optimizer=optimizer, epochs=epochs,
-              batch_size=batch_size, target=target, device=device)
+    n_workers: int | str = workers if workers == "auto" else _count(workers)
+    try:
+        cfg = CompareConfig(model=model, data=data, target=target or "", baseline=baseline or "",
+                            activations=activations.split(","), seeds=seeds, lr=lrs, optimizer=optimizer,
+                            epochs=epochs, batch_size=batch_size)
+        from actlab.studies.compare.study import _factory
+
+        _factory(model)  # the model reference resolves (a clear error now, not in a worker)
+        batches = plan(cfg)
+        admit("compare", cfg, batches)
+    except ConfigError as e:
+        raise ActlabInputError(str(e)) from None
     if dry_run:
-        result = compare(factory, data, **{**kw, "epochs": 1, "seeds": 1, "lr": lrs[:1]}, plan_only=True)
-        n = len(result.settings["activations"]) * seeds * len(lrs)
-        print(f"{n} trials: {len(result.settings['activations'])} activations × {seeds} seeds × {len(lrs)} learning "
-              f"rates × {epochs} epochs; task {result.task} ({result.metric}); data {result.data}.")
+        print(plan_summary(batches, store).text("compare", store))
         return
-    if out.exists() and not out.is_dir():
-        raise ActlabInputError(f"--out: {out} exists and is not a folder")
-    result = compare(factory, data, **kw, progress=lambda line: print(line, flush=True))
-    out.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out / "trials.csv")
-    report = result.report(out / "report.html")
+    output_file(store, "the store")
+    result = compare(model, data, cfg.activations, baseline=baseline, seeds=seeds, lr=lrs, optimizer=optimizer,
+                     epochs=epochs, batch_size=batch_size, target=target, device=device, store=store,
+                     backend=backend, workers=n_workers, progress=None)
+    result.to_csv(store.parent / "trials.csv")
+    report = result.report(store.parent / "report.html")
     print(result)
-    print(f"\ntrials: {out / 'trials.csv'}\nreport: {report}")
+    print(f"\nstore: {store}\ntrials: {store.parent / 'trials.csv'}\nreport: {report}")
+
+
+def _count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ActlabInputError(f"--workers: expected a number ≥ 1 or 'auto', got {text!r}") from None

@@ -95,8 +95,8 @@ class _Exact(torch.autograd.Function):
         xo, po, go = _opmath(x), tuple(_opmath(p) for p in params), _opmath(g)
         if _transformed(g, x, *params):
             with _OutOfPlace():
-                grads = backward_terms(maths, go, xo, po, need_x, need_p, maths.expand(xo, ctx.extra))
-            return (None, None, None, *(_cast(t, ref) for t, ref in zip(grads, (x, *params))))
+                terms = backward_terms(maths, go, xo, po, need_x, need_p, maths.expand(xo, ctx.extra))
+            return (None, None, None, *(_cast(t, ref) for t, ref in zip(terms, (x, *params))))
         kw = maths.expand(xo, ctx.extra)
         # Double backward (create_graph=True) needs differentiable eager ops; otherwise a fused
         # kernel, or torch's own backward kernel, may run.
@@ -124,6 +124,8 @@ class _Exact(torch.autograd.Function):
             if maths.has_vjp:
                 if any(t is not None for t in tps):
                     raise NotImplementedError(f"forward-mode AD of {maths.spec} with respect to its parameters")
+                if tx is None:
+                    return torch.zeros_like(maths.f(xo, *po, **kw)).to(x.dtype)
                 return maths.jvp(xo, _opmath(tx), *po, **kw).to(x.dtype)
             if any(t is not None for t in tps):
                 d, *partials = maths.grads(xo, *po, **kw)

@@ -75,6 +75,8 @@ class Member:
     val_metric: float = float("nan")
     test_metric: float = float("nan")
     failed: str = ""
+    seconds_per_epoch: float = float("nan")
+    """The run's wall time per trial and epoch (an ensemble shares its time among its members)."""
 
 
 @dataclass
@@ -89,30 +91,39 @@ class Run:
 
 def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits], task: Task, seeds: list[int],
           lrs: list[float], *, optimizer: str | type = "adam", epochs: int = 10, batch_size: int = 64,
-          hyper: dict | None = None, vectorize: bool = True) -> Run:
+          hyper: dict | None = None, vectorize: bool = True, pairs: list[tuple[int, float]] | None = None) -> Run:
     """Train every (seed, lr) trial; members are ordered seed-major. `splits`: one split for every seed, or
     each seed's own (equal sizes). `optimizer`: a name in `engine.optim.NAMES` or a torch.optim class (SGD,
-    Adam, AdamW, RMSprop run vectorized, any other one trial at a time)."""
+    Adam, AdamW, RMSprop run vectorized, any other one trial at a time). `pairs`: the (seed, lr) trials to run,
+    where they are not the whole grid (a resumed run's rest)."""
     if isinstance(splits, Splits):
-        splits = dict.fromkeys(seeds, splits)
+        splits = dict.fromkeys([*seeds, *(s for s, _ in pairs or ())], splits)
     name = optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer)
-    members = [Member(s, lr) for s in seeds for lr in lrs]
+    pairs = pairs if pairs is not None else [(s, lr) for s in seeds for lr in lrs]
+    members = [Member(s, lr) for s, lr in pairs]
     start = time.perf_counter()
     reason = ""
     if name is None:
-        reason = f"{optimizer.__name__} is trained with torch.optim itself (vectorized: {', '.join(NAMES)})"
+        label = getattr(optimizer, "__name__", optimizer)
+        reason = f"{label} is trained with torch.optim itself (vectorized: {', '.join(NAMES)})"
     elif not vectorize:
         reason = "vectorize=False"
     else:
         try:
             _vmapped(build, splits, task, members, name, epochs, batch_size, hyper or {})
-            return Run(members, "vmap", "", time.perf_counter() - start, epochs)
+            return _timed(Run(members, "vmap", "", time.perf_counter() - start, epochs))
         except Exception as e:  # vmap cannot take this model: train the trials one after another
             reason = f"vmap could not train this model ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
-            members = [Member(s, lr) for s in seeds for lr in lrs]
+            members = [Member(s, lr) for s, lr in pairs]
     for m in members:
         _alone(build, splits, task, m, optimizer if name is None else name, epochs, batch_size, hyper or {})
-    return Run(members, "sequential", reason, time.perf_counter() - start, epochs)
+    return _timed(Run(members, "sequential", reason, time.perf_counter() - start, epochs))
+
+
+def _timed(run: Run) -> Run:
+    for m in run.members:
+        m.seconds_per_epoch = run.seconds / (len(run.members) * run.epochs)
+    return run
 
 
 def orders(seed: int, n: int, epochs: int, device: torch.device) -> list[Tensor]:
@@ -200,15 +211,15 @@ def _evaluate(base: nn.Module, params: dict, buffers: dict, split: tuple[Tensor,
 def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, m: Member,
            optimizer: str | type, epochs: int, batch_size: int, hyper: dict) -> None:
     """One trial with torch.optim itself: the same seeds, order and selection as the ensemble."""
-    splits = splits[m.seed]
-    X, y = splits.train
+    split = splits[m.seed]
+    X, y = split.train
     model = build(m.seed)
     if isinstance(optimizer, str):
         cls, kw = torch_class(optimizer)
         kw.update(hyper)
     else:
         cls, kw = optimizer, dict(hyper)
-    opt = cls(model.parameters(), lr=m.lr, **kw)
+    opt = cls(model.parameters(), lr=m.lr, **kw)  # type: ignore[call-arg]
     best_val, best_state = -math.inf, copy.deepcopy(model.state_dict())
     for epoch, order in enumerate(orders(m.seed, len(X), epochs, X.device)):
         model.train()
@@ -222,7 +233,7 @@ def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
             total, n_batches = total + loss.item(), n_batches + 1
         model.eval()
         with torch.no_grad():
-            val = float(task.metric(model(splits.val[0]), splits.val[1]))
+            val = float(task.metric(model(split.val[0]), split.val[1]))
         val = -math.inf if math.isnan(val) else val
         m.val_curve.append(val)
         m.train_loss.append(total / n_batches)
@@ -233,4 +244,4 @@ def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
     model.load_state_dict(best_state)
     model.eval()
     with torch.no_grad():
-        m.val_metric, m.test_metric = best_val, float(task.metric(model(splits.test[0]), splits.test[1]))
+        m.val_metric, m.test_metric = best_val, float(task.metric(model(split.test[0]), split.test[1]))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
 
 NAMES = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 CLASSES = {torch.optim.SGD: "sgd", torch.optim.Adam: "adam", torch.optim.AdamW: "adamw", torch.optim.RMSprop: "rmsprop"}
-DEFAULTS = {"sgd": {"weight_decay": 0.0}, "momentum": {"momentum": 0.9, "weight_decay": 0.0},
+DEFAULTS: dict[str, dict[str, Any]] = {"sgd": {"weight_decay": 0.0}, "momentum": {"momentum": 0.9, "weight_decay": 0.0},
             "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
             "adamw": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01},
             "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}}
@@ -73,7 +74,9 @@ class EnsembleOptimizer:
             p.mul_(1 - lr * wd)
         elif wd:
             g = g.add(p, alpha=wd)
-        m, v = self.state.setdefault(i, (torch.zeros_like(p), torch.zeros_like(p)))
+        if i not in self.state:
+            self.state[i] = (torch.zeros_like(p), torch.zeros_like(p))
+        m, v = self.state[i]
         m.lerp_(g, 1 - b1)
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
         bias1, bias2 = 1 - b1 ** self.t, 1 - b2 ** self.t
@@ -87,6 +90,8 @@ class EnsembleOptimizer:
         h = self.hyper
         if h["weight_decay"]:
             g = g.add(p, alpha=h["weight_decay"])
-        v = self.state.setdefault(i, torch.zeros_like(p))
+        if i not in self.state:
+            self.state[i] = torch.zeros_like(p)
+        v = self.state[i]
         v.mul_(h["alpha"]).addcmul_(g, g, value=1 - h["alpha"])
         p.sub_(lr * (g / v.sqrt().add_(h["eps"])))

@@ -2,8 +2,10 @@
 
 Accepted: `(X, y)` arrays or tensors; `{"train": (X, y), "val": ..., "test": ...}` (or three pairs in that
 order), used as given; a torch `Dataset` of (x, y) items; a zero-argument callable returning any of these; a
-path to a CSV or Parquet file (with `target=` naming the label column) or an `.npz` with `X` and `y`; or
-`module:function`. Bad data raises `CompareInputError` naming what is wrong (the CLI's exit status 2).
+path to a CSV or Parquet file (with `target=` naming the label column) or an `.npz` with `X` and `y`;
+`module:function`; or the name of a dataset of `actlab.data.realdata` (mnist1d, digits, breast_cancer,
+wine: split and standardised there, MNIST-1D with its own test set). Bad data raises `CompareInputError`
+naming what is wrong (the CLI's exit status 2).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from torch import Tensor
 
 from actlab.core.errors import ActlabInputError
+from actlab.data import realdata
 from actlab.engine.ensemble import Splits, Task, classification, regression
 
 MAX_CLASSES = 1000
@@ -40,6 +43,8 @@ class Data:
     classes: list[Any] | None
     """Class labels in code order (classification), None for regression."""
     source: str
+    builtin: str = ""
+    """A dataset of `actlab.data.realdata` (mnist1d, digits, breast_cancer, wine): split and standardised by it."""
 
 
 def load_object(ref: str, what: str) -> Any:
@@ -53,6 +58,8 @@ def load_object(ref: str, what: str) -> Any:
             if not path.is_file():
                 raise CompareInputError(f"{what}: no such file {mod!r}")
             spec = importlib.util.spec_from_file_location(f"_actlab_user_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise CompareInputError(f"{what}: cannot load {mod!r} as a Python file")
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
@@ -70,6 +77,10 @@ def load_object(ref: str, what: str) -> Any:
 def read(data: Any, target: str | None = None) -> Data:
     """Any accepted form → `Data` (checked: numeric, finite features; labels of at least two classes)."""
     source = data if isinstance(data, str) else type(data).__name__
+    if isinstance(data, str) and data in realdata.DATASETS:
+        first = realdata.split(data, 0)
+        y = np.concatenate([first.y_train, first.y_val, first.y_test])
+        return Data(None, y, None, list(range(first.n_classes)), data, builtin=data)
     if isinstance(data, (str, Path)):
         data = _from_path(str(data), target)
     elif callable(data) and not isinstance(data, torch.utils.data.Dataset):
@@ -94,8 +105,8 @@ def read(data: Any, target: str | None = None) -> Data:
     if not isinstance(source, str) or ":" not in source and not Path(source).suffix:
         source = f"the given data ({len(X)} rows, {int(np.prod(X.shape[1:]))} features)"
     if _kind(y):
-        classes, codes = np.unique(y, return_inverse=True)
-        return Data(X, codes, None, classes.tolist(), str(source))
+        labels, codes = np.unique(y, return_inverse=True)
+        return Data(X, codes, None, labels.tolist(), str(source))
     return Data(X, y.astype(np.float32), None, None, str(source))
 
 
@@ -122,7 +133,7 @@ def _pair(v: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _from_dataset(ds: torch.utils.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = zip(*(ds[i] for i in range(len(ds))))
+    xs, ys = zip(*(ds[i] for i in range(len(ds))))  # type: ignore[arg-type]
     return torch.stack([torch.as_tensor(x) for x in xs]).numpy(), np.asarray([np.asarray(v) for v in ys])
 
 
@@ -211,8 +222,12 @@ def splits(data: Data, seed: int, val_fraction: float, test_fraction: float, dev
 
     if data.given is not None:
         return Splits(*(pair(*data.given[k]) for k in ("train", "val", "test")))
+    if data.builtin:
+        s = realdata.split(data.builtin, seed, val_fraction=val_fraction, test_fraction=test_fraction)
+        return Splits(pair(s.X_train, s.y_train), pair(s.X_val, s.y_val), pair(s.X_test, s.y_test))
     from sklearn.model_selection import train_test_split
 
+    assert data.X is not None and data.y is not None  # neither given splits nor a named dataset
     strat = data.y if data.classes is not None else None
     idx = np.arange(len(data.y))
     try:

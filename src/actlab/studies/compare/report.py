@@ -12,7 +12,7 @@ import numpy as np
 
 from actlab._version import __version__
 from actlab.report import render
-from actlab.report.kit import Details, Figure, Paragraph, Section, Table
+from actlab.report.kit import Block, Details, Figure, Paragraph, Section, Table
 
 CompareResult = Any
 """actlab.studies.compare.results.CompareResult (not imported: results imports this module)."""
@@ -31,7 +31,7 @@ def sections(r: CompareResult) -> list[Section]:
     table = Table(["activation", "lr (chosen)", f"val {m}", f"test {m}", "95% CI", "test, grid mean",
                    f"vs {r.baseline}", "p (Holm)", "effect r", "rank", "trained as", "failed", "s / trial-epoch"],
                   rows, caption=f"Chosen on validation: {r.rule}.")
-    blocks = [table, Paragraph(_settings(r))]
+    blocks: list[Block] = [table, Paragraph(_settings(r))]
     if math.isfinite(r.cd):
         from actlab.report.cd_diagram import cd_diagram
         from actlab.report.figures import png
@@ -74,7 +74,8 @@ def _curves(r: CompareResult) -> str:
             ax.plot(np.arange(1, len(mean) + 1), mean, label=row.activation)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation {r.metric}")
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=7)
     return png(fig)
 
 

@@ -149,6 +149,46 @@ class CompareResult:
         return write(self, Path(path))
 
 
+SETUP = ("model", "data", "target", "data_id", "baseline", "optimizer", "epochs", "batch_size", "val_fraction",
+         "test_fraction")
+"""What makes one comparison: trials that share these are compared with each other."""
+
+
+def results(stored: Any) -> list[CompareResult]:
+    """The study's arrangement of a store's trials: one comparison per setup (the report's section reads it)."""
+    return from_stored(stored.trials, stored.curves([t["trial_id"] for t in stored.trials]))
+
+
+def from_stored(rows: list[dict[str, Any]], curves: dict[str, list] | None = None) -> list[CompareResult]:
+    """Comparisons from store rows (`curves`: each trial's validation curve, by trial id)."""
+    curves = curves or {}
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for t in rows:
+        groups.setdefault(tuple(str(t["config"].get(k)) for k in SETUP), []).append(t)
+    out = []
+    for ts in groups.values():
+        c, m = ts[0]["config"], ts[0]["metrics"]
+        trials = [Trial(t["config"]["activation"], t["config"]["seed"], t["config"]["lr"], _float(t["metrics"]["val"]),
+                        _float(t["metrics"]["test"]), int(t["metrics"]["best_epoch"]), t["metrics"]["failed"] or "",
+                        t["metrics"]["mode"], _float(t["metrics"]["seconds_per_epoch"]),
+                        [v for _, v in curves.get(t["trial_id"], [])]) for t in ts]
+        trials.sort(key=lambda t: (t.activation != c["baseline"], t.seed, t.lr))
+        runs = {t["config"]["activation"]: (t["metrics"]["mode"], t["metrics"]["reason"]) for t in ts}
+        seeds = sorted({t.seed for t in trials})
+        settings = {"seeds": seeds, "lr": sorted({t.lr for t in trials}), "optimizer": c["optimizer"],
+                    "epochs": c["epochs"], "batch_size": c["batch_size"], "val_fraction": c["val_fraction"],
+                    "test_fraction": c["test_fraction"], "model": c["model"]}
+        if all(sum(t.activation == a and t.lr == lr for t in trials) == len(seeds)
+               for a in runs for lr in settings["lr"]):
+            out.append(CompareResult(trials, m["task_kind"], m["metric"], c["baseline"], runs,
+                                     f"{c['data']} with {c['model']}", settings))
+    return out
+
+
+def _float(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
 def _rows(r: CompareResult) -> list[Row]:
     by_act: dict[str, list[Trial]] = {}
     for t in r.trials:
@@ -182,8 +222,9 @@ def _rows(r: CompareResult) -> list[Row]:
 def _paired(r: CompareResult, rows: list[Row], tests: dict[str, np.ndarray]) -> None:
     """Each activation against the baseline, paired by seed; Holm over the activations."""
     base = tests.get(r.baseline)
-    others = [row for row in rows if row.activation != r.baseline and base is not None
-              and np.isfinite(tests[row.activation]).all() and np.isfinite(base).all()]
+    if base is None or not np.isfinite(base).all():
+        return
+    others = [row for row in rows if row.activation != r.baseline and np.isfinite(tests[row.activation]).all()]
     for row in others:
         t = stats.paired_test(tests[row.activation], base)
         row.diff, row.p, row.effect = t.mean_diff, t.p_value, t.effect_size

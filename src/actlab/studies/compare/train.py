@@ -1,0 +1,174 @@
+"""Training one activation's trials for `compare`: the model factory, the paired builds, the check that a model
+takes an activation, and the ensemble run (shared by `actlab.compare` and the study's batches)."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+import actlab.catalog  # noqa: F401  (registers the catalog; the root package imports this package lazily)
+from actlab.core.activation import AbstractActivation
+from actlab.core.errors import ActlabInputError
+from actlab.core.registry import create
+from actlab.core.swap import swap
+from actlab.data import realdata
+from actlab.engine import ensemble
+from actlab.engine.optim import CLASSES, NAMES
+from actlab.studies.compare import data as data_mod
+from actlab.studies.compare.data import CompareInputError
+
+TORCH_ACTIVATIONS = tuple(getattr(nn.modules.activation, n) for n in nn.modules.activation.__all__
+                          if n not in ("MultiheadAttention",))
+"""Every torch.nn activation class: what `replace=None` swaps in a given model."""
+LIMITS = {"seeds": 1000, "lrs": 50, "epochs": 100_000, "activations": 200}
+
+
+def train_activation(make: Callable[[str], nn.Module], d: data_mod.Data, spec: str, pairs: list[tuple[int, float]],
+                     *, optimizer: str | type, epochs: int, batch_size: int, val_fraction: float,
+                     test_fraction: float, device: str = "cpu", task: ensemble.Task | None = None,
+                     vectorize: bool = True) -> tuple[list[ensemble.Member], ensemble.Task, str, str]:
+    """One activation's trials (seed, lr): (members, task, mode, why), failures recorded per trial."""
+    task = task or data_mod.task_of(d, None, None)
+    seeds = list(dict.fromkeys(s for s, _ in pairs))
+    splits = {s: data_mod.splits(d, s, val_fraction, test_fraction, device) for s in seeds}
+    build = builder(make, spec, device)
+    reason = _fits(build, splits[seeds[0]], task)
+    if reason:
+        return [ensemble.Member(s, v, failed=reason) for s, v in pairs], task, "failed", reason
+    run = ensemble.train(build, splits, task, seeds, [], optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                         vectorize=vectorize, pairs=pairs)
+    return run.members, task, run.mode, run.reason
+
+
+def training_rows(d: data_mod.Data, val_fraction: float, test_fraction: float) -> int:
+    """Rows of a seed's training split (what an epoch reads)."""
+    if d.given is not None:
+        return len(d.given["train"][1])
+    if d.builtin:
+        return len(realdata.split(d.builtin, 0, val_fraction=val_fraction, test_fraction=test_fraction).y_train)
+    assert d.y is not None
+    return int(round(len(d.y) * (1 - test_fraction) * (1 - val_fraction / (1 - test_fraction))))
+
+
+def parameter_count(make: Callable[[str], nn.Module], spec: str) -> int:
+    """Parameters of the model with this activation (1 where it cannot be built: the run will say why)."""
+    try:
+        return max(1, sum(p.numel() for p in make(spec).parameters()))
+    except Exception:
+        return 1
+
+
+def specs_of(activations: Sequence[str]) -> list[str]:
+    if isinstance(activations, str):
+        activations = [a for a in activations.split(",") if a.strip()]
+    if not activations:
+        raise CompareInputError("activations: give at least one name, spec or formula (e.g. relu,gelu,silu)")
+    try:
+        specs = [create(a.strip()).spec for a in activations]
+    except ActlabInputError as e:
+        raise CompareInputError(f"activations: {e}") from None
+    if len(set(specs)) != len(specs):
+        raise CompareInputError(f"activations: each must be distinct, got {', '.join(specs)}")
+    return specs
+
+
+def check(seeds: list[int], lrs: list[float], epochs: int, batch_size: int, val: float, test: float,
+           optimizer: Any, specs: list[str]) -> None:
+    problems = [
+        (0 < len(seeds) <= LIMITS["seeds"] and len(set(seeds)) == len(seeds), "seeds",
+         f"a count or distinct integers, at most {LIMITS['seeds']}"),
+        (0 < len(lrs) <= LIMITS["lrs"] and all(math.isfinite(v) and v > 0 for v in lrs), "lr",
+         f"1 to {LIMITS['lrs']} positive numbers"),
+        (isinstance(epochs, int) and 1 <= epochs <= LIMITS["epochs"], "epochs", f"an integer in 1..{LIMITS['epochs']}"),
+        (isinstance(batch_size, int) and batch_size >= 1, "batch_size", "an integer ≥ 1"),
+        (0 < val < 1 and 0 < test < 1 and val + test < 1, "val_fraction / test_fraction",
+         "numbers in (0, 1) whose sum is below 1"),
+        (len(specs) <= LIMITS["activations"], "activations", f"at most {LIMITS['activations']}"),
+        (optimizer in NAMES or (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)),
+         "optimizer", f"one of {', '.join(NAMES)} or a torch.optim.Optimizer class"),
+    ]
+    for ok, key, allowed in problems:
+        if not ok:
+            raise CompareInputError(f"{key}: expected {allowed}")
+
+
+def opt_name(optimizer: Any) -> str:
+    return optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer, optimizer.__name__)
+
+
+def factory(model: Any, replace: Any) -> Callable[[str], nn.Module]:
+    """spec → a fresh model with that activation (its weights drawn after the caller seeds torch)."""
+    if isinstance(model, nn.Module):
+        template = model
+        return lambda spec: _swapped(copy.deepcopy(template), spec, replace)
+    if not callable(model):
+        raise CompareInputError(f"model: expected an nn.Module or a factory, got {type(model).__name__}")
+    takes_activation = bool(inspect.signature(model).parameters)
+    if takes_activation:
+        return lambda spec: _module(model(create(spec)))
+    return lambda spec: _swapped(_module(model()), spec, replace)
+
+
+def _module(m: Any) -> nn.Module:
+    if not isinstance(m, nn.Module):
+        raise CompareInputError(f"model: the factory returned {type(m).__name__}, not an nn.Module")
+    return m
+
+
+def _swapped(m: nn.Module, spec: str, replace: Any) -> nn.Module:
+    old = replace if replace is not None else (lambda mod: isinstance(mod, TORCH_ACTIVATIONS + (AbstractActivation,)))
+    if swap(m, old, lambda: create(spec)) == 0:
+        raise CompareInputError("model: no activation module to replace (replace= names which; the default is "
+                                "every torch.nn and actlab activation)")
+    return m
+
+
+def builder(make: Callable[[str], nn.Module], spec: str, device: str) -> Callable[[int], nn.Module]:
+    """seed → the trial's model: the same weight draws for every activation (the seed is set just before)."""
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return make(spec).to(device)
+
+    return build
+
+
+def check_build(make: Callable[[str], nn.Module], spec: str) -> None:
+    """Build the model once with this activation: a factory that raises is a CompareInputError."""
+    try:
+        builder(make, spec, "cpu")(0)
+    except CompareInputError:
+        raise
+    except Exception as e:
+        raise CompareInputError(f"model: the factory raised {_line(e)}") from None
+
+
+def _fits(build: Callable[[int], nn.Module], split: ensemble.Splits, task: ensemble.Task, strict: bool = False) -> str:
+    """'' if the model takes this activation (a forward and a loss on two rows), else why not. A factory that
+    raises is the user's error (CompareInputError); so is any failure where `strict`."""
+    try:
+        m = build(0)
+    except CompareInputError:
+        raise
+    except Exception as e:
+        raise CompareInputError(f"model: the factory raised {_line(e)}") from None
+    try:
+        X, y = split.train
+        out = m(X[:2])
+        task.loss(out, y[:2])
+    except CompareInputError:
+        raise
+    except Exception as e:
+        if strict:
+            raise CompareInputError(f"model: it fails on the data ({_line(e)})") from None
+        return f"the model fails with this activation ({_line(e)})"
+    return ""
+
+
+def _line(e: Exception) -> str:
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"

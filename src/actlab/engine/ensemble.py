@@ -39,11 +39,18 @@ class Task:
     metric_name: str
     loss: Callable[[Tensor, Tensor], Tensor]
     metric: Callable[[Tensor, Tensor], Tensor]
+    members_loss: Callable[[Tensor, Tensor], Tensor] | None = None
+    """(M, B, ...) outputs and (M, B) targets → the M members' losses at once, where the loss has such a form
+    (the built-in ones: one kernel instead of vmap's decomposition of cross-entropy)."""
 
 
 def classification() -> Task:
+    def members(out: Tensor, y: Tensor) -> Tensor:
+        losses = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="none")
+        return losses.view(y.shape[0], -1).mean(1)
+
     return Task("classification", "accuracy", nn.functional.cross_entropy,
-                lambda out, y: (out.argmax(-1) == y).to(out.dtype).mean())
+                lambda out, y: (out.argmax(-1) == y).to(out.dtype).mean(), members)
 
 
 def regression() -> Task:
@@ -51,7 +58,10 @@ def regression() -> Task:
         out = out.reshape(y.shape)
         return 1 - (out - y).square().sum() / (y - y.mean()).square().sum().clamp_min(1e-300)
 
-    return Task("regression", "r2", lambda out, y: nn.functional.mse_loss(out.reshape(y.shape), y), r2)
+    def members(out: Tensor, y: Tensor) -> Tensor:
+        return (out.reshape(y.shape) - y).square().flatten(1).mean(1)
+
+    return Task("regression", "r2", lambda out, y: nn.functional.mse_loss(out.reshape(y.shape), y), r2, members)
 
 
 @dataclass
@@ -77,6 +87,9 @@ class Member:
     failed: str = ""
     seconds_per_epoch: float = float("nan")
     """The run's wall time per trial and epoch (an ensemble shares its time among its members)."""
+    layers: list[dict] = field(default_factory=list)
+    """The monitor at the selected epoch, per activation layer: dead and saturated fractions of its units on the
+    validation split (`actlab.diagnose`), and the RMS of the loss gradient at its input (`grad_rms`)."""
 
 
 @dataclass
@@ -161,7 +174,14 @@ def _vmapped(build: Callable[[int], nn.Module], splits: dict[int, Splits], task:
     def loss_of(p: dict, b: dict, xb: Tensor, yb: Tensor) -> Tensor:
         return task.loss(functional_call(base, (p, b), (xb,)), yb)
 
-    step = vmap(loss_of, randomness="different")
+    forward = vmap(lambda p, b, xb: functional_call(base, (p, b), (xb,)), randomness="different")
+    vmapped_loss = vmap(loss_of, randomness="different")
+
+    def step(p: dict, b: dict, xb: Tensor, yb: Tensor) -> Tensor:
+        if task.members_loss is not None:
+            return task.members_loss(forward(p, b, xb), yb)
+        return vmapped_loss(p, b, xb, yb)
+
     for epoch in range(epochs):
         # forward, loss per member, backward of their sum (each member's gradient is its own loss's), one step
         base.train()
@@ -192,6 +212,9 @@ def _vmapped(build: Callable[[int], nn.Module], splits: dict[int, Splits], task:
     test = _evaluate(base, best, best_buffers, _stacked(members, splits, "test"), task)
     for j, m in enumerate(members):
         m.val_metric, m.test_metric = float(best_val[j]), float(test[j])
+        model = build(m.seed)
+        model.load_state_dict({**{k: v[j] for k, v in best.items()}, **{k: v[j] for k, v in best_buffers.items()}})
+        m.layers = monitor(model, splits[m.seed].val, task)
 
 
 @torch.no_grad()
@@ -245,3 +268,42 @@ def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
     model.eval()
     with torch.no_grad():
         m.val_metric, m.test_metric = best_val, float(task.metric(model(split.test[0]), split.test[1]))
+    m.layers = monitor(model, split.val, task)
+
+
+MONITOR_ROWS = 2048
+"""Validation rows the end-of-training monitor reads (enough for fractions; bounded for large splits)."""
+
+
+def monitor(model: nn.Module, split: tuple[Tensor, Tensor], task: Task) -> list[dict]:
+    """Each activation layer of `model` (eval mode) on the first MONITOR_ROWS validation rows: `actlab.diagnose`'s
+    dead and saturated fractions, and the RMS of ∂loss/∂(its input), from one backward pass."""
+    from actlab.diagnostics import diagnose, find_layers
+
+    X, y = split[0][:MONITOR_ROWS], split[1][:MONITOR_ROWS]
+    if not len(X):
+        return []
+    found = diagnose(model, X).layers
+    layers, _ = find_layers(model)
+    inputs: dict[str, list[Tensor]] = {}
+
+    def keep(name: str, module: nn.Module, args: tuple) -> None:
+        if args and isinstance(args[0], Tensor) and args[0].requires_grad:
+            args[0].retain_grad()
+            inputs.setdefault(name, []).append(args[0])
+
+    handles = [layer.module.register_forward_pre_hook(lambda mod, a, n=layer.name: keep(n, mod, a))
+               for layer in layers]
+    model.eval()
+    try:
+        with torch.enable_grad():
+            task.loss(model(X), y).backward()
+    finally:
+        for h in handles:
+            h.remove()
+        model.zero_grad(set_to_none=True)
+    rms = {n: float(torch.cat([t.grad.flatten() for t in ts if t.grad is not None]).square().mean().sqrt())
+           for n, ts in inputs.items() if any(t.grad is not None for t in ts)}
+    return [{"layer": d["layer"], "activation": d["activation"], "dead": d["dead_fraction"],
+             "saturated": d["saturated_fraction"], "grad_rms": rms.get(d["layer"].split("#")[0], float("nan"))}
+            for d in found]

@@ -42,6 +42,15 @@ def sections(r: CompareResult) -> list[Section]:
                                        f"bars join activations closer than Nemenyi's CD = {r.cd:.3g}."))
     blocks.append(Figure(_curves(r), f"Validation {m} per epoch at each activation's chosen learning rate "
                                      "(mean over seeds)."))
+    mon = r.monitor()
+    if mon:
+        blocks.append(Table(["activation", "layer", "dead units", "saturated units", "gradient RMS at its input"],
+                            [[m["activation"], m["layer"], _num(m["dead"], ".1%"), _num(m["saturated"], ".1%"),
+                              _num(m["grad_rms"], ".3g")] for m in mon],
+                            caption="The monitor at each trial's selected epoch, on the validation split (mean "
+                                    "over seeds at the chosen learning rate): dead, the share of units whose f' is 0 "
+                                    "on every row; saturated, the share of inputs where |f'| is below the monitor's "
+                                    "threshold (actlab.diagnose, eps 0.05)."))
     if r.variance:
         blocks.append(Paragraph("Variance of the test metric explained (η², sequential): " + ", ".join(
             f"{k} {v:.1%}" for k, v in r.variance.items()) + "."))

@@ -38,6 +38,8 @@ class Trial:
     seconds_per_epoch: float
     val_curve: list[float] = field(default_factory=list, repr=False)
     train_loss: list[float] = field(default_factory=list, repr=False)
+    layers: list[dict] = field(default_factory=list, repr=False)
+    """The monitor at the selected epoch, per activation layer (engine.ensemble.monitor)."""
 
 
 @dataclass
@@ -82,7 +84,21 @@ class CompareResult:
     # --- what a user reads -------------------------------------------------------------
     def table(self) -> list[dict[str, Any]]:
         """The tidy per-trial table (one dict per trial)."""
-        return [{k: v for k, v in asdict(t).items() if k not in ("val_curve", "train_loss")} for t in self.trials]
+        return [{k: v for k, v in asdict(t).items() if k not in ("val_curve", "train_loss", "layers")}
+                for t in self.trials]
+
+    def monitor(self) -> list[dict[str, Any]]:
+        """Per activation (at its chosen learning rate) and layer: mean dead and saturated fractions and gradient
+        RMS at the selected epoch, over the seeds."""
+        out = []
+        for row in self.rows:
+            ts = [t for t in self.trials if t.activation == row.activation and t.lr == row.lr and t.layers]
+            for i, layer in enumerate(ts[0].layers if ts else []):
+                vals = {k: [t.layers[i][k] for t in ts if len(t.layers) > i and t.layers[i][k] is not None]
+                        for k in ("dead", "saturated", "grad_rms")}
+                out.append({"activation": row.activation, "layer": layer["layer"],
+                            **{k: float(np.mean(v)) if v else math.nan for k, v in vals.items()}})
+        return out
 
     def to_csv(self, path: str | Path) -> Path:
         rows = self.table()
@@ -171,7 +187,8 @@ def from_stored(rows: list[dict[str, Any]], curves: dict[str, list] | None = Non
         trials = [Trial(t["config"]["activation"], t["config"]["seed"], t["config"]["lr"], _float(t["metrics"]["val"]),
                         _float(t["metrics"]["test"]), int(t["metrics"]["best_epoch"]), t["metrics"]["failed"] or "",
                         t["metrics"]["mode"], _float(t["metrics"]["seconds_per_epoch"]),
-                        [v for _, v in curves.get(t["trial_id"], [])]) for t in ts]
+                        [v for _, v in curves.get(t["trial_id"], [])], [], t["metrics"].get("layers") or [])
+                  for t in ts]
         trials.sort(key=lambda t: (t.activation != c["baseline"], t.seed, t.lr))
         runs = {t["config"]["activation"]: (t["metrics"]["mode"], t["metrics"]["reason"]) for t in ts}
         seeds = sorted({t.seed for t in trials})

@@ -319,3 +319,52 @@ def test_the_process_backend_gives_the_local_results(tmp_path: Path) -> None:
             found[backend] = {t["trial_id"]: (t["metrics"]["test_accuracy"], t["metrics"]["train_loss"])
                               for t in s.trials("benchmark")}
     assert len(found["local"]) == 4 and found["local"] == found["process"]
+
+
+# --- the MNIST-1D paper's CNN and GRU -----------------------------------------------------------------------------
+def test_the_full_preset_adds_the_paper_models_and_keeps_every_mlp_trial_id() -> None:
+    """The MLP trials of the full preset are exactly those planned before `models` existed (their ids hash to
+    the value recorded then), and the CNN and GRU cells come on MNIST-1D only, one per activation."""
+    import hashlib
+
+    from actlab.studies.registry import resolve
+
+    study, cfg = resolve(str(STUDY.preset("benchmark.toml")), [])
+    trials = [t for b in study.plan(cfg) for t in b.trials]
+    mlp = sorted(t.id for t in trials if "model" not in t.config)
+    assert len(mlp) == 3120
+    assert hashlib.sha256("\n".join(mlp).encode()).hexdigest() == \
+        "aec8a4f2dd102cb1292cce90f03e5b007d51317a690ec2a1c3d8ba365c8f4ffb"
+    paper = [t for t in trials if "model" in t.config]
+    assert {t.config["dataset"] for t in paper} == {"mnist1d"}
+    assert len(paper) == 2 * 13 * 10 * 3  # cnn and gru × activations × seeds × learning rates
+
+
+def test_paper_models_need_mnist1d() -> None:
+    with pytest.raises(ConfigError, match="models: expected mlp, or the dataset mnist1d for cnn and gru"):
+        BenchmarkConfig(datasets=["wine"], models=["cnn"])
+    assert all("model" not in t.config for b in plan(BenchmarkConfig(datasets=["wine"], models=["mlp", "cnn"]))
+               for t in b.trials)
+
+
+def test_cnn_and_gru_cells_train_and_report(tmp_path: Path) -> None:
+    import torch
+
+    from actlab.studies.benchmark.results import results
+    from actlab.studies.runner import execute
+
+    torch.set_num_threads(1)
+    cfg = BenchmarkConfig(datasets=["mnist1d"], activations=["relu", "tanh"], models=["cnn", "gru"], seeds=2,
+                          lr=[0.01], epochs=1, minibatch=256)
+    batches = plan(cfg)
+    assert [b.trials[0].config["model"] for b in batches] == ["cnn", "gru", "cnn", "gru"]
+    execute(batches, tmp_path / "r.db")
+    stored = Stored.load(tmp_path / "r.db", "benchmark")
+    assert len(stored.trials) == 8
+    for t in stored.trials:
+        m = t["metrics"]
+        assert m["trained_as"] == "vmap" and 0.1 < m["test_accuracy"] <= 1 and len(m["dead"]) >= 1
+    r = results(stored)
+    assert {s[-1] for s in r.frame.settings} == {"model=cnn", "model=gru"}
+    assert sorted((c.activation, c.setting[-1]) for c in r.comparisons if c.activation != r.frame.baseline) == \
+        [("tanh", "model=cnn"), ("tanh", "model=gru")]

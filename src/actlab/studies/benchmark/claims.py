@@ -18,26 +18,41 @@ from actlab.studies.claims import (
     Measured,
 )
 
-SETUP = ("benchmark study as run (actlab run benchmark): MLPs on real data, test accuracy at the learning rate "
+SETUP = ("benchmark study as run (actlab run benchmark): MLPs on real data (on MNIST-1D also the MNIST-1D paper's "
+         "CNN and GRU where run), test accuracy at the learning rate "
          "chosen on validation, paired over seeds against relu (Wilcoxon, Holm); the articles state no setup")
 
 
+def model_of(setting: tuple) -> str:
+    """The cell's model: 'mlp', or the MNIST-1D paper's 'cnn' / 'gru' (the setting's 'model=…' part)."""
+    found = [v.split("=", 1)[1] for v in setting[4:] if isinstance(v, str) and v.startswith("model=")]
+    return found[0] if found and found[0] != "None" else "mlp"
+
+
 def _cells(ev: Evidence, act: str, deepest: bool) -> tuple[list[Comparison], int] | None:
-    """`act`'s comparisons with relu (per dataset × setting; only at the deepest depth if `deepest`), and
-    that depth; None when the store has no benchmark trials of `act` against relu."""
+    """`act`'s comparisons with relu (per dataset × setting; if `deepest`, the MLPs' deepest depth and every
+    CNN and GRU cell: the deep networks), and that depth; None when the store has no benchmark trials of `act`
+    against relu."""
     r = ev.results(STUDY)
     if not isinstance(r, Results):
         return None
     f = r.frame
     if f.baseline != "relu" or act not in f.activations:
         return None
-    depth = max(s[0] for s in f.settings)
-    cs = [c for c in r.comparisons if c.activation == act and c.n >= 2 and (not deepest or c.setting[0] == depth)]
+    depths = [s[0] for s in f.settings if model_of(s) == "mlp"]
+    depth = max(depths) if depths else 0
+    cs = [c for c in r.comparisons if c.activation == act and c.n >= 2
+          and (not deepest or model_of(c.setting) != "mlp" or c.setting[0] == depth)]
     return (cs, depth) if cs else None
 
 
+def _where(c: Comparison) -> str:
+    model = model_of(c.setting)
+    return f"{c.dataset} depth {c.setting[0]}" if model == "mlp" else f"{c.dataset} {model.upper()}"
+
+
 def _describe(cs: list[Comparison]) -> str:
-    return "; ".join(f"{c.dataset} depth {c.setting[0]}: {c.activation} {c.mean:.3f} at lr {c.lr:g} vs relu "
+    return "; ".join(f"{_where(c)}: {c.activation} {c.mean:.3f} at lr {c.lr:g} vs relu "
                      f"{c.mean - c.diff:.3f} at lr {c.baseline_lr:g} (Δ {c.diff:+.3f}, Holm p = {c.p_holm:.2g}, "
                      f"n = {c.n})" for c in cs)
 
@@ -58,7 +73,8 @@ def _deep_tanh_sigmoid(ev: Evidence) -> Measured:
     for a, pair in zip(("tanh", "sigmoid"), found):
         assert pair is not None
         cs, depth = pair
-        parts.append(f"{a}, worse than relu in {_worse(cs)} of {len(cs)} cells at depth {depth}: {_describe(cs)}")
+        parts.append(f"{a}, worse than relu in {_worse(cs)} of {len(cs)} cells (MLPs at depth {depth}, and the "
+                     f"paper's CNN and GRU where run): {_describe(cs)}")
         verdicts.append(REPRODUCED if _worse(cs) * 2 > len(cs) else
                         NOT_REPRODUCED if _worse(cs) == 0 or _better(cs) else INCONCLUSIVE)
     verdict = (REPRODUCED if all(v == REPRODUCED for v in verdicts) else
@@ -80,7 +96,8 @@ def _better_than_relu(act: str, deepest: bool) -> Callable[[Evidence], Measured]
     return check
 
 
-RULE_DEEP = ("At the benchmark's deepest depth, per dataset: tanh (and sigmoid) significantly worse than relu "
+RULE_DEEP = ("At the benchmark's deepest MLP depth per dataset, and in the MNIST-1D paper's CNN and GRU where the "
+             "store has them: tanh (and sigmoid) significantly worse than relu "
              f"(Holm-adjusted Wilcoxon p < {ALPHA:g}). Reproduced if each is worse in more than half of the cells; "
              "not reproduced if either is worse in none, or better in any; otherwise inconclusive.")
 RULE_BETTER = (f"Per dataset and setting: significantly better than relu (Holm-adjusted Wilcoxon p < {ALPHA:g}). "
@@ -96,7 +113,8 @@ CLAIMS = [
           _better_than_relu("silu", deepest=False)),
     Claim("002-selu-deep", "002", "SELU's outputs keep a constant variance, which helps deep networks against "
           "unstable gradients.", SETUP + "; the deepest depth only",
-          RULE_BETTER.replace("Per dataset and setting", "At the deepest depth, per dataset"), "benchmark",
+          RULE_BETTER.replace("Per dataset and setting", "At the deepest MLP depth and in the paper's CNN and GRU "
+                              "where run, per dataset"), "benchmark",
           _better_than_relu("selu", deepest=True)),
 ]
 

@@ -219,4 +219,9 @@ def verdicts(r: Results) -> dict[str, tuple[int, int, int]]:
 
 
 def setting_words(s: Setting) -> str:
-    return ", ".join([f"depth {s[0]}, width {s[1]}, init {s[2]}, {s[3]}", *(str(x).replace("=", " ") for x in s[4:])])
+    """'depth 2, width 64, init torch, adam', or for the MNIST-1D paper's models 'MNIST-1D paper's CNN, adam'."""
+    model = next((str(x)[6:] for x in s[4:] if str(x).startswith("model=")), "None")
+    rest = [str(x).replace("=", " ") for x in s[4:] if not str(x).startswith("model=")]
+    if model in ("cnn", "gru"):
+        return ", ".join([f"MNIST-1D paper's {model.upper()}, {s[3]}", *rest])
+    return ", ".join([f"depth {s[0]}, width {s[1]}, init {s[2]}, {s[3]}", *rest])

@@ -228,3 +228,33 @@ def test_cli_bad_input_exit_2_nothing_written(tmp_path: Path, args: list[str], m
     assert p.returncode == 2, p.stderr
     assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_given_splits_a_dataset_and_custom_loss_and_metric() -> None:
+    X, y = blobs(300)
+    parts = {"train": (X[:180], y[:180]), "val": (X[180:240], y[180:240]), "test": (X[240:], y[240:])}
+    calls = []
+
+    def error_rate_negated(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        calls.append(1)
+        return -(out.argmax(-1) != target).float().mean()
+
+    r = compare(mlp, parts, ["relu"], seeds=2, lr=[0.01], epochs=2, metric=error_rate_negated)
+    assert calls and r.metric == "error_rate_negated" and all(-1 <= t.test <= 0 for t in r.trials)
+    assert "180, 60, 60 rows" in r.data
+    ds = torch.utils.data.TensorDataset(X, y)
+    r2 = compare(mlp, ds, ["relu"], seeds=2, lr=[0.01], epochs=2)
+    assert r2.task == "classification" and len(r2.trials) == 2
+
+
+def test_npz_and_a_dataset_name_from_the_cli(tmp_path: Path) -> None:
+    X, y = blobs(120)
+    np.savez(tmp_path / "d.npz", X=X.numpy(), y=y.numpy())
+    (tmp_path / "m.py").write_text("from torch import nn\n"
+                                   "def make(act):\n    return nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 2))\n")
+    p = _cli("m.py:make", "--data", "d.npz", "--activations", "relu", "--seeds", "2", "--epochs", "1", "--lr", "0.01",
+             "--store", "s/r.db", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    p = _cli("actlab.studies.compare.examples:digits_mlp", "--data", "digits", "--activations", "relu,tanh",
+             "--seeds", "2", "--epochs", "1", "--lr", "0.01", "--store", "s2/r.db", "--dry-run", cwd=tmp_path)
+    assert p.returncode == 0 and "study compare: 4 trials" in p.stdout and not (tmp_path / "s2").exists()

@@ -57,6 +57,11 @@ GOLDEN = {
     "sin": mp.sin,
     "cos": mp.cos,
     "star_relu": lambda x: mp.mpf("0.8944") * max(x, 0) ** 2 - mp.mpf("0.4472"),
+    "squareplus": lambda x: (x + mp.sqrt(x**2 + 4)) / 2,
+    "squareplus(b=0.5)": lambda x: (x + mp.sqrt(x**2 + mp.mpf("0.5"))) / 2,
+    "sparse_plus": lambda x: 0 if x <= -1 else ((x + 1) ** 2 / 4 if x < 1 else x),
+    "sparse_sigmoid": lambda x: clip((x + 1) / 2, 0, 1),
+    "hard_mish": lambda x: x * clip(x + 2, 0, 2) / 2,
     # eval() of the noisy units is the expectation over ε (output mode: linear in ε)
     "noisy_hard_tanh": lambda x: mp.mpf("1.15") * clip(x, -1, 1) - mp.mpf("0.15") * x,
     # α = 1.1, c = 0.15, p = 0.5, d(x) = −sgn(x)·sgn(1 − α) = sgn(x), E|ε| = √(2/π)
@@ -130,3 +135,85 @@ def test_acon_minimum_for_mixed_signs() -> None:
     xm = mp.findroot(lambda t: mp.diff(fn, t), -0.5)
     lo = actlab.create("acon_c(p1=1.0, p2=-0.25, beta=1.5)").properties.range[0]
     assert math.isclose(lo, float(fn(xm)), rel_tol=1e-12)
+
+
+# --- kinks and huge inputs of squareplus, sparse_plus, sparse_sigmoid, hard_mish, by hand ---------------
+# (spec, x, f(x), f'(x)): at a declared kink f' is the documented value; sparse_plus' f' is continuous at
+# ±1 and hard_mish's at 0 (one-sided slopes agree), squareplus(b=0) is relu (f'(0) = 0, relu's value).
+BY_HAND = [
+    ("squareplus", 0.0, 1.0, 0.5),  # (0 + √4)/2; (1 + 0)/2
+    ("squareplus", 1.5, 2.0, 0.8),  # (1.5 + √6.25)/2 = (1.5 + 2.5)/2; (1 + 1.5/2.5)/2
+    ("squareplus", -1.5, 0.5, 0.2),  # (−1.5 + 2.5)/2; (1 − 0.6)/2
+    ("squareplus(b=0.0)", 0.0, 0.0, 0.0),
+    ("squareplus(b=0.0)", -3.0, 0.0, 0.0),
+    ("squareplus(b=0.0)", 2.5, 2.5, 1.0),
+    ("sparse_plus", -1.0, 0.0, 0.0),
+    ("sparse_plus", 0.0, 0.25, 0.5),
+    ("sparse_plus", 1.0, 1.0, 1.0),
+    ("sparse_sigmoid", -1.0, 0.0, 0.0),  # f'(±1) = 0: the saturated side's value, as hard_sigmoid's
+    ("sparse_sigmoid", 0.0, 0.5, 0.5),
+    ("sparse_sigmoid", 1.0, 1.0, 0.0),
+    ("hard_mish", -2.0, 0.0, 0.0),  # f' jumps 0 → −1 here; the documented value is the left one
+    ("hard_mish", -1.0, -0.5, 0.0),  # the minimum: −1·1/2, f' = −1 + 1
+    ("hard_mish", -0.5, -0.375, 0.5),  # −0.5·1.5/2; −0.5 + 1
+    ("hard_mish", 0.0, 0.0, 1.0),
+]
+
+
+@pytest.mark.parametrize(("spec", "x", "want_f", "want_d"), BY_HAND)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_values_and_slopes_by_hand(spec: str, x: float, want_f: float, want_d: float, dtype: torch.dtype) -> None:
+    """derivative() and the backward of forward, at kinks too (to the dtype's rounding: 0.8 and 0.2 are not
+    binary fractions)."""
+    act = actlab.create(spec)
+    t = torch.tensor([x], dtype=dtype, requires_grad=True)
+    y = act(t)
+    (g,) = torch.autograd.grad(y.sum(), t)
+    rel = 1e-15 if dtype == torch.float64 else 1.2e-7
+    d = act.derivative(t.detach())
+    for what, got, want in (("f", y, want_f), ("derivative()", d, want_d), ("backward", g, want_d)):
+        assert math.isclose(got.item(), want, rel_tol=rel), f"{spec}: {what} at {x} is {got.item()}, want {want}"
+
+
+def _squareplus(x: mp.mpf, b: int = 4) -> tuple[mp.mpf, mp.mpf]:
+    """f and f' straight from the paper's formulas, at 700 digits (x + √(x² + b) cancels for x ≪ 0: at
+    x = −1e300, √(x² + 4) differs from |x| in the 600th digit)."""
+    with mp.workdps(700):
+        r = mp.sqrt(x**2 + b)
+        return (x + r) / 2, (1 + x / r) / 2
+
+
+HUGE = [-1e30, -1e4, 1e4, 1e30]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_squareplus_is_accurate_at_huge_inputs(dtype: torch.dtype) -> None:
+    """No overflow of x² (float32: |x| > 1.8e19) and no cancellation of x + √(x² + b) for x ≪ 0."""
+    pts = HUGE + ([-1e300, 1e300] if dtype == torch.float64 else [-3e38, 3e38])
+    act = actlab.create("squareplus")
+    x = torch.tensor(pts, dtype=dtype)
+    y, d = act(x), act.derivative(x)
+    rel = 1e-14 if dtype == torch.float64 else 1e-6
+    tiny = torch.finfo(dtype).tiny  # a true value below it may round to 0
+    for i, p in enumerate(x.tolist()):
+        want_f, want_d = _squareplus(mp.mpf(p))
+        assert math.isclose(y[i].item(), float(want_f), rel_tol=rel, abs_tol=tiny), f"f({p})"
+        assert math.isclose(d[i].item(), float(want_d), rel_tol=rel, abs_tol=tiny), f"f'({p})"
+    inf = torch.tensor([-math.inf, math.inf], dtype=dtype)
+    assert act(inf).tolist() == [0.0, math.inf] and act.derivative(inf).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_piecewise_entries_at_huge_inputs(dtype: torch.dtype) -> None:
+    """Exact constants and identities far out (no −inf·0): f and f' at ±1e4, ±1e30 and ±inf."""
+    x = torch.tensor([-math.inf, *HUGE, math.inf], dtype=dtype)
+    big = x.tolist()
+    want = {  # f, f' at -inf, -1e30, -1e4, 1e4, 1e30, inf
+        "sparse_plus": ([0.0] * 3 + big[3:], [0.0] * 3 + [1.0] * 3),
+        "sparse_sigmoid": ([0.0] * 3 + [1.0] * 3, [0.0] * 6),
+        "hard_mish": ([0.0] * 3 + big[3:], [0.0] * 3 + [1.0] * 3),
+        "squareplus(b=0.0)": ([0.0] * 3 + big[3:], [0.0] * 3 + [1.0] * 3),
+    }
+    for spec, (f, d) in want.items():
+        act = actlab.create(spec)
+        assert act(x).tolist() == f and act.derivative(x).tolist() == d, spec

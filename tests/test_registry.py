@@ -84,6 +84,13 @@ def test_unknown_name_suggests_close_names() -> None:
         ("mixed(acts=['cos', 'softmax'])", actlab.ParameterError, "not elementwise"),
         ("mixed(acts=['cos', 'nope'])", actlab.UnknownNameError, "unknown activation 'nope'"),
         ("swish(learnable=1)", actlab.ParameterTypeError, "True or False"),
+        ("squareplus(b=-1)", actlab.ParameterError, "squareplus: b must be >= 0, got -1"),
+        ("squareplus(b=nan)", actlab.ParameterError, "squareplus: b must be finite"),
+        ("squareplus(b=1e39)", actlab.ParameterError, "squareplus: b must be within"),
+        ("squareplus(b='4')", actlab.ParameterTypeError, "squareplus: b must be a number"),
+        ("sparse_plus(b=1)", actlab.ParameterTypeError, "sparse_plus: unknown parameter 'b'"),
+        ("sparse_sigmoid(slope=0.25)", actlab.ParameterTypeError, "fixed"),
+        ("sparsemax(dim='last')", actlab.ParameterTypeError, "sparsemax: dim must be an integer"),
     ],
 )
 def test_bad_parameters(spec: str, error: type, match: str) -> None:

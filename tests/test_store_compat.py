@@ -53,6 +53,19 @@ def test_preset_plans_the_same_trials(name: str) -> None:
     assert hashlib.sha256("\n".join(ids).encode()).hexdigest() == gold["sha256"]
 
 
+def test_the_full_single_sample_grid_keeps_every_trial_id_as_the_catalog_grows() -> None:
+    """single-sample.toml runs every deterministic elementwise entry of the catalog: new entries add trials
+    (squareplus, sparse_plus, sparse_sigmoid, hard_mish: 3400 each), and the trials of the others are exactly
+    those recorded at 42205ea, so a stored run is resumed, not redone."""
+    study, cfg = resolve(str(_presets()["single-sample.toml"]), [])
+    trials = [t for b in study.plan(cfg) for t in b.trials]
+    added = {"squareplus", "sparse_plus", "sparse_sigmoid", "hard_mish"}
+    before = sorted(t.id for t in trials if t.config["activation"] not in added)
+    assert len(before) == 136000 and len(trials) - len(before) == 4 * 3400
+    assert hashlib.sha256("\n".join(before).encode()).hexdigest() == \
+        "afde286a64b9c020a093e375b3b04070f65bdbce08ac6ec53a4cbb7e30db7e1f"
+
+
 @pytest.fixture(scope="module")
 def v0(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("v0") / "results.db"

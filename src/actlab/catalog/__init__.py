@@ -13,4 +13,5 @@ from actlab.catalog import (  # noqa: F401
     rectifiers,
     shrink,
     sigmoids,
+    soft_rectifiers,
 )

@@ -1,4 +1,4 @@
-"""Self-gated units f(x) = x·gate(x): gelu, gelu_tanh, swish/silu/quick_gelu, mish, hard_swish."""
+"""Self-gated units f(x) = x·gate(x): gelu, gelu_tanh, swish/silu/quick_gelu, mish, hard_swish, hard_mish."""
 
 from __future__ import annotations
 
@@ -175,4 +175,31 @@ class HardSwish(AbstractActivation):
             formula="x·relu6(x + 3)/6", derivative_formula="0 if x ≤ −3; x/3 + 1/2 if −3 < x < 3; 1 if x ≥ 3",
             range=(-0.375, INF), monotonic=False, zero_centered=True, saturation_left="hard", threshold_left=-3.0,
             kinks=(Kink(-3.0, 0.0), Kink(3.0, 1.0)), smoothness=0, reference="Howard et al. 2019",
+        )
+
+
+@register("hard_mish", aliases=("hardmish",))
+class HardMish(AbstractActivation):
+    """Hard mish: f(x) = x·clip(x + 2, 0, 2)/2: 0 (x ≤ −2), x(x + 2)/2 (−2 < x < 0), x (x ≥ 0).
+
+    f'(x) = 0 (x ≤ −2), x + 1 (−2 < x < 0), 1 (x ≥ 0); minimum −1/2 at x = −1.
+    One kink, at −2, where f' jumps from 0 (left) to −1 (right): f'(−2) = 0, the saturated side's value,
+    as hard_swish's f'(−3) (timm's hard_mish_bwd, and autograd of its clamp, give −1 there). At 0, f' is 1
+    from both sides (f'' jumps from 1 to 0): no kink.
+    timm.layers.activations.hard_mish (after Misra's H-Mish notes).
+    """
+
+    def f(self, x: Tensor) -> Tensor:
+        x = x.clamp(min=-3.0)  # f = 0 for x ≤ −2: exact, and no −inf·0
+        return 0.5 * x * (x + 2).clamp(0.0, 2.0)
+
+    def df(self, x: Tensor) -> Tensor:
+        return (x.clamp(-2.0, 0.0) + 1) * (x > -2).to(x.dtype)
+
+    @property
+    def properties(self) -> Properties:
+        return Properties(
+            formula="x·clip(x + 2, 0, 2)/2", derivative_formula="0 if x ≤ −2; x + 1 if −2 < x < 0; 1 if x ≥ 0",
+            range=(-0.5, INF), monotonic=False, zero_centered=True, saturation_left="hard", threshold_left=-2.0,
+            kinks=(Kink(-2.0, 0.0),), smoothness=0, reference="timm.layers.activations.hard_mish (Misra, H-Mish)",
         )

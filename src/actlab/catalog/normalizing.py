@@ -1,10 +1,11 @@
-"""Non-elementwise activations over one dimension: softmax, log_softmax, softmin, glu.
+"""Non-elementwise activations over one dimension: softmax, log_softmax, softmin, sparsemax, glu.
 
 Their backward passes are closed-form vector-Jacobian products (g is the incoming gradient,
 s = softmax(x) along `dim`): softmax: s·(g − Σ g·s); log_softmax: g − s·Σ g;
 softmin (= softmax(−x)): −s'·(g − Σ g·s') with s' = softmax(−x);
+sparsemax (S = its support, where f > 0): on S, g − mean over S of g; 0 off S;
 glu (a, b halves of x): (g·σ(b), g·a·σ(b)(1 − σ(b))).
-`derivative(x)` is ∂(Σ f)/∂x: zero for softmax and softmin, whose outputs sum to 1.
+`derivative(x)` is ∂(Σ f)/∂x: zero for softmax, softmin and sparsemax, whose outputs sum to 1.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class _AlongDim(AbstractActivation):
         self.dim = validate.integer(type(self).__name__.lower(), "dim", dim, low=-(2**31))
 
     def jvp(self, x: Tensor, t: Tensor) -> Tensor:
-        """Softmax's and softmin's Jacobians are symmetric: J·t = Jᵀ·t, the vjp with g = t."""
+        """Softmax's, softmin's and sparsemax's Jacobians are symmetric: J·t = Jᵀ·t, the vjp with g = t."""
         return self.vjp(x, t)
 
 
@@ -97,6 +98,51 @@ class Softmin(_AlongDim):
     @property
     def properties(self) -> Properties:
         return _props("e^(−x_i)/Σ e^(−x_j)", "−s·(g − Σ g·s), s = softmin(x)", (0.0, 1.0), False, "torch.nn.Softmin")
+
+
+def _sparsemax_threshold(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+    """(z, τ): z = x − max(x) and the threshold τ with Σ max(z − τ, 0) = 1, along dim.
+
+    Sorted descending, z₍₁₎ ≥ z₍₂₎ ≥ ..., the support holds the k largest, k the largest index with
+    1 + k·z₍ₖ₎ > Σ_{j≤k} z₍ⱼ₎, and τ = (Σ_{j≤k} z₍ⱼ₎ − 1)/k. Sparsemax ignores a shift of x; without
+    subtracting the max, τ of x = [1e30, 0, 0] rounds to 1e30 and every output to 0. No Python branch
+    on values and no in-place write: vmap and forward-mode AD go through sort, cumsum and gather."""
+    z = x - x.amax(dim, keepdim=True)
+    zs = z.sort(dim, descending=True).values
+    shape = [1] * z.dim()
+    shape[dim] = z.shape[dim]
+    k = torch.arange(1, z.shape[dim] + 1, dtype=z.dtype, device=z.device).reshape(shape)
+    cs = zs.cumsum(dim)
+    size = torch.where(1 + k * zs > cs, k, 0).amax(dim, keepdim=True)  # ≥ 1: k = 1 always qualifies
+    return z, (cs.gather(dim, size.long() - 1) - 1) / size
+
+
+@register("sparsemax")
+class Sparsemax(_AlongDim):
+    """f(x) = max(x − τ, 0) along `dim`, τ such that Σ f = 1: the Euclidean projection of x onto the
+    probability simplex, exactly 0 below the threshold. Martins & Astudillo 2016, "From softmax to
+    sparsemax"; keras.activations.sparsemax.
+
+    vjp: on the support S = {i: f_i > 0}, g_i − (1/|S|)·Σ_{j∈S} g_j; 0 off S. The Jacobian
+    diag(S) − S·Sᵀ/|S| is symmetric, so the forward-mode product J·t is the same formula with t.
+    Where an x_i equals τ exactly (ties at the support's edge) f is not differentiable; that i is left out
+    of S there.
+    """
+
+    def f(self, x: Tensor) -> Tensor:
+        z, tau = _sparsemax_threshold(x, self.dim)
+        return (z - tau).clamp(min=0.0)
+
+    def vjp(self, x: Tensor, g: Tensor) -> Tensor:
+        z, tau = _sparsemax_threshold(x, self.dim)
+        s = (z > tau).to(g.dtype)
+        return s * (g - (g * s).sum(self.dim, keepdim=True) / s.sum(self.dim, keepdim=True))
+
+    @property
+    def properties(self) -> Properties:
+        return _props("max(x_i − τ, 0), τ such that Σ max(x_j − τ, 0) = 1",
+                      "S·(g − Σ g·S/|S|), S = [f > 0]", (0.0, 1.0), True,
+                      "Martins & Astudillo 2016; keras.activations.sparsemax")
 
 
 @register("reglu", gate="relu")

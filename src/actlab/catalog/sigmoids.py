@@ -146,6 +146,7 @@ class Softplus(AbstractActivation):
         )
 
 
+@register("sparse_sigmoid", aliases=("sparsesigmoid",), slope=0.5)
 @register("hard_sigmoid_gulcehre", slope=0.25)
 @register("hard_sigmoid_keras", slope=0.2)
 @register("hard_sigmoid", aliases=("hardsigmoid",), torch_class=nn.Hardsigmoid)
@@ -154,7 +155,9 @@ class HardSigmoid(AbstractActivation):
 
     f'(x) = s for |x| < 0.5/s, else 0 (0 exactly at ±0.5/s).
     Variants: hard_sigmoid (torch: s = 1/6, relu6(x + 3)/6), hard_sigmoid_gulcehre (s = 0.25,
-    Gulcehre et al. 2016, saturating at |x| = 2), hard_sigmoid_keras (s = 0.2, legacy Keras).
+    Gulcehre et al. 2016, saturating at |x| = 2), hard_sigmoid_keras (s = 0.2, legacy Keras),
+    sparse_sigmoid (s = 1/2: 0 for x ≤ −1, (x + 1)/2 between, 1 for x ≥ 1; sparse_plus' derivative;
+    keras.activations.sparse_sigmoid, Blondel et al. 2020, whose `where` form also gives f'(±1) = 0).
     """
 
     def __init__(self, slope: float = 1.0 / 6) -> None:
@@ -185,7 +188,8 @@ class HardSigmoid(AbstractActivation):
             formula=f"clip({self.slope:g}·x + 0.5, 0, 1)", derivative_formula=f"{self.slope:g} if |x| < {t:g} else 0",
             range=(0.0, 1.0), monotonic=True, zero_centered=False, saturation_left="hard", threshold_left=-t,
             saturation_right="hard", threshold_right=t, kinks=(Kink(-t, 0.0), Kink(t, 0.0)), smoothness=0,
-            reference="Gulcehre et al. 2016 (Noisy activation functions); torch.nn.Hardsigmoid",
+            reference="Gulcehre et al. 2016 (Noisy activation functions); torch.nn.Hardsigmoid; "
+                      "keras.activations.sparse_sigmoid (s = 1/2)",
         )
 
 

@@ -258,3 +258,20 @@ def test_npz_and_a_dataset_name_from_the_cli(tmp_path: Path) -> None:
     p = _cli("actlab.studies.compare.examples:digits_mlp", "--data", "digits", "--activations", "relu,tanh",
              "--seeds", "2", "--epochs", "1", "--lr", "0.01", "--store", "s2/r.db", "--dry-run", cwd=tmp_path)
     assert p.returncode == 0 and "study compare: 4 trials" in p.stdout and not (tmp_path / "s2").exists()
+
+
+def test_peak_memory_counts_the_saved_activations_and_the_state() -> None:
+    """Linear(6, 16) → relu → Linear(16, 2), a minibatch of 32: autograd keeps relu's 32 × 16 output (and
+    cross-entropy its 32 × 2 log-probabilities); parameters 16·6 + 16 + 2·16 + 2 = 146 floats, held 5 times
+    with Adam (weights, gradients, two moments, the best copy); the split's 240 rows × (6 floats + 1 label)."""
+    X, y = blobs()
+    split = ensemble.Splits((X[:160], y[:160]), (X[160:200], y[160:200]), (X[200:], y[200:]))
+
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2))
+
+    fixed = 5 * 146 * 4 + 240 * 6 * 4 + 240 * 8
+    one = ensemble.peak_memory(build, split, ensemble.classification(), 1, 32)
+    assert 32 * 16 * 4 <= one - fixed <= 3 * 32 * 18 * 4
+    assert ensemble.peak_memory(build, split, ensemble.classification(), 20, 32) == 20 * one

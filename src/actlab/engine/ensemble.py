@@ -87,6 +87,8 @@ class Member:
     failed: str = ""
     seconds_per_epoch: float = float("nan")
     """The run's wall time per trial and epoch (an ensemble shares its time among its members)."""
+    peak_memory: int = 0
+    """Bytes this trial adds to its ensemble's peak (`peak_memory` with one member; set by the caller)."""
     layers: list[dict] = field(default_factory=list)
     """The monitor at the selected epoch, per activation layer: dead and saturated fractions of its units on the
     validation split (`actlab.diagnose`), and the RMS of the loss gradient at its input (`grad_rms`)."""
@@ -269,6 +271,31 @@ def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
     with torch.no_grad():
         m.val_metric, m.test_metric = best_val, float(task.metric(model(split.test[0]), split.test[1]))
     m.layers = monitor(model, split.val, task)
+
+
+def peak_memory(build: Callable[[int], nn.Module], split: Splits, task: Task, members: int, batch_size: int,
+                optimizer_states: int = 2) -> int:
+    """Bytes an ensemble of `members` holds at its peak, from one member's training step measured: the
+    intermediate tensors autograd saves for backward (`saved_tensors_hooks`; each tensor once, the parameters
+    and the data left out: they are counted as such) plus the parameters, their gradients, the optimizer's states
+    and the best epoch's copy, and the member's split; times the members."""
+    model = build(0)
+    X, y = split.train[0][:batch_size], split.train[1][:batch_size]
+    own = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    own |= {t.untyped_storage().data_ptr() for part in (split.train, split.val, split.test) for t in part}
+    seen: dict[tuple, int] = {}
+
+    def pack(t: Tensor) -> Tensor:
+        ptr = t.untyped_storage().data_ptr()
+        if ptr not in own:
+            seen[(ptr, t.storage_offset(), tuple(t.shape))] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        task.loss(model(X), y).backward()
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    data = sum(t.numel() * t.element_size() for part in (split.train, split.val, split.test) for t in part)
+    return members * (sum(seen.values()) + (3 + optimizer_states) * params + data)
 
 
 MONITOR_ROWS = 2048

@@ -63,7 +63,7 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
             task=task, vectorize=vectorize)
         runs[spec] = (mode, reason)
         trials += [Trial(spec, m.seed, m.lr, m.val_metric, m.test_metric, m.best_epoch, m.failed, mode,
-                         m.seconds_per_epoch, m.val_curve, m.train_loss, m.layers) for m in members]
+                         m.seconds_per_epoch, m.val_curve, m.train_loss, m.layers, m.peak_memory) for m in members]
         if progress:
             progress(f"{spec}: {mode}{' (' + reason + ')' if reason else ''}")
     if all(mode == "failed" for mode, _ in runs.values()):

@@ -27,9 +27,10 @@ def sections(r: CompareResult) -> list[Section]:
     rows = [[row.activation, _num(row.lr, "g"), _num(row.val_mean), _num(row.test_mean),
              f"{_num(row.ci[0])} – {_num(row.ci[1])}", _num(row.grid_mean), _num(row.diff, "+.4f"),
              _num(row.p_holm, ".3g"), _num(row.effect, "+.2f"), _num(row.rank, ".2f"), row.mode,
-             str(row.failed), _num(row.seconds_per_epoch, ".4f")] for row in r.rows]
+             str(row.failed), _num(row.seconds_per_epoch, ".4f"), f"{row.peak_memory / 2**20:.1f}"] for row in r.rows]
     table = Table(["activation", "lr (chosen)", f"val {m}", f"test {m}", "95% CI", "test, grid mean",
-                   f"vs {r.baseline}", "p (Holm)", "effect r", "rank", "trained as", "failed", "s / trial-epoch"],
+                   f"vs {r.baseline}", "p (Holm)", "effect r", "rank", "trained as", "failed", "s / trial-epoch",
+                   "peak MiB"],
                   rows, caption=f"Chosen on validation: {r.rule}.")
     blocks: list[Block] = [table, Paragraph(_settings(r))]
     if math.isfinite(r.cd):

@@ -40,6 +40,8 @@ class Trial:
     train_loss: list[float] = field(default_factory=list, repr=False)
     layers: list[dict] = field(default_factory=list, repr=False)
     """The monitor at the selected epoch, per activation layer (engine.ensemble.monitor)."""
+    peak_memory: int = 0
+    """Bytes this trial adds to its activation's ensemble at its peak (engine.ensemble.peak_memory)."""
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Row:
     failed: int = 0
     mode: str = ""
     seconds_per_epoch: float = math.nan
+    peak_memory: int = 0
 
 
 @dataclass
@@ -151,12 +154,13 @@ class CompareResult:
 
     def __str__(self) -> str:
         head = f"{'activation':<28} {'lr':>8} {'val':>8} {'test':>8} {'95% CI':>19} {'vs base':>9} {'p(Holm)':>8} " \
-               f"{'rank':>5} {'s/epoch':>8}  mode"
+               f"{'rank':>5} {'s/epoch':>8} {'MiB':>7}  mode"
         lines = [head]
         for r in self.rows:
             lines.append(f"{r.activation[:28]:<28} {r.lr:>8.2g} {r.val_mean:>8.4f} {r.test_mean:>8.4f} "
                          f"{r.ci[0]:>9.4f}–{r.ci[1]:<9.4f} {r.diff:>+9.4f} {r.p_holm:>8.3g} {r.rank:>5.2f} "
-                         f"{r.seconds_per_epoch:>8.4f}  {r.mode}" + (f" ({r.failed} failed)" if r.failed else ""))
+                         f"{r.seconds_per_epoch:>8.4f} {r.peak_memory / 2**20:>7.1f}  {r.mode}"
+                         + (f" ({r.failed} failed)" if r.failed else ""))
         return "\n".join(lines) + "\n\n" + self.answer()
 
     def report(self, path: str | Path) -> Path:
@@ -187,7 +191,8 @@ def from_stored(rows: list[dict[str, Any]], curves: dict[str, list] | None = Non
         trials = [Trial(t["config"]["activation"], t["config"]["seed"], t["config"]["lr"], _float(t["metrics"]["val"]),
                         _float(t["metrics"]["test"]), int(t["metrics"]["best_epoch"]), t["metrics"]["failed"] or "",
                         t["metrics"]["mode"], _float(t["metrics"]["seconds_per_epoch"]),
-                        [v for _, v in curves.get(t["trial_id"], [])], [], t["metrics"].get("layers") or [])
+                        [v for _, v in curves.get(t["trial_id"], [])], [], t["metrics"].get("layers") or [],
+                        int(t["metrics"].get("peak_memory") or 0))
                   for t in ts]
         trials.sort(key=lambda t: (t.activation != c["baseline"], t.seed, t.lr))
         runs = {t["config"]["activation"]: (t["metrics"]["mode"], t["metrics"]["reason"]) for t in ts}
@@ -226,7 +231,8 @@ def _rows(r: CompareResult) -> list[Row]:
         rows.append(Row(act, lr, float(np.mean(val)) if ok.all() else math.nan,
                         float(np.mean(test)) if ok.all() else math.nan, ci,
                         float(np.mean(grid)) if grid.size else math.nan, failed=sum(bool(t.failed) for t in ts),
-                        mode=r.runs[act][0], seconds_per_epoch=ts[0].seconds_per_epoch))
+                        mode=r.runs[act][0], seconds_per_epoch=ts[0].seconds_per_epoch,
+                        peak_memory=_ensemble_memory(ts, r.runs[act][0])))
         tests[act] = test
     _paired(r, rows, tests)
     _ranks(r, rows, tests)
@@ -234,6 +240,12 @@ def _rows(r: CompareResult) -> list[Row]:
     if len({t.activation for t in complete}) > 1 and len(complete) > 2:
         r.variance = stats.variance_split([asdict(t) for t in complete], ["activation", "seed", "lr"], "test")
     return rows
+
+
+def _ensemble_memory(ts: list[Trial], mode: str) -> int:
+    """The activation's peak: every trial's share at once in an ensemble, one trial's when they ran in turn."""
+    per_trial = max(t.peak_memory for t in ts)
+    return per_trial * len(ts) if mode == "vmap" else per_trial
 
 
 def _paired(r: CompareResult, rows: list[Row], tests: dict[str, np.ndarray]) -> None:

@@ -165,7 +165,8 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
     for t, m in zip(batch.trials, members):
         metrics = {"val": m.val_metric, "test": m.test_metric, "best_epoch": m.best_epoch, "failed": m.failed,
                    "mode": mode, "reason": reason, "metric": task.metric_name, "task_kind": task.kind,
-                   "seconds_per_epoch": m.seconds_per_epoch, "layers": m.layers}
+                   "seconds_per_epoch": m.seconds_per_epoch, "layers": m.layers, "peak_memory": m.peak_memory}
+        # peak_memory: this trial's share of its ensemble's peak, the same in a batch of any size
         curve = [(i + 1, v) for i, v in enumerate(m.val_curve) if math.isfinite(v)]
         records.append(TrialRecord(NAME, c["data"], c["activation"], c["optimizer"], t.config["seed"], t.config,
                                    metrics, curve))

@@ -43,6 +43,10 @@ def train_activation(make: Callable[[str], nn.Module], d: data_mod.Data, spec: s
         return [ensemble.Member(s, v, failed=reason) for s, v in pairs], task, "failed", reason
     run = ensemble.train(build, splits, task, seeds, [], optimizer=optimizer, epochs=epochs, batch_size=batch_size,
                          vectorize=vectorize, pairs=pairs)
+    states = {"sgd": 0, "momentum": 1, "rmsprop": 1}.get(opt_name(optimizer), 2)
+    memory = ensemble.peak_memory(build, splits[seeds[0]], task, 1, batch_size, states)  # per trial
+    for m in run.members:
+        m.peak_memory = memory
     return run.members, task, run.mode, run.reason
 
 

@@ -275,3 +275,20 @@ def test_peak_memory_counts_the_saved_activations_and_the_state() -> None:
     one = ensemble.peak_memory(build, split, ensemble.classification(), 1, 32)
     assert 32 * 16 * 4 <= one - fixed <= 3 * 32 * 18 * 4
     assert ensemble.peak_memory(build, split, ensemble.classification(), 20, 32) == 20 * one
+
+
+def test_gru_ensemble_equals_each_trial_alone_with_torch_optim() -> None:
+    g = torch.Generator().manual_seed(3)
+    X = torch.randn(96, 5, 3, generator=g)
+    y = (X.sum((1, 2)) > 0).long()
+    splits = ensemble.Splits((X[:64], y[:64]), (X[64:80], y[64:80]), (X[80:], y[80:]))
+
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return Recurrent(actlab.nn.GRU(3, 8, batch_first=True, candidate="softsign"))
+
+    run = ensemble.train(build, splits, ensemble.classification(), [0, 1], [0.01], optimizer="adam", epochs=2,
+                         batch_size=16)
+    assert run.mode == "vmap"
+    for m in run.members:
+        np.testing.assert_allclose(m.train_loss, reference(build, splits, m.seed, m.lr, "adam", 2, 16), rtol=2e-4)

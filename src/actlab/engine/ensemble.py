@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from actlab.core.activation import auto_fuse
 from actlab.engine.optim import CLASSES, NAMES, EnsembleOptimizer, torch_class
 
 EVAL_ROWS = 4096
@@ -113,6 +114,13 @@ def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits],
     where they are not the whole grid (a resumed run's rest)."""
     if isinstance(splits, Splits):
         splits = dict.fromkeys([*seeds, *(s for s, _ in pairs or ())], splits)
+    with auto_fuse(False):  # every trial builds fresh activation objects: compiling each one's kernels costs seconds
+        return _train(build, splits, task, seeds, lrs, optimizer, epochs, batch_size, hyper, vectorize, pairs)
+
+
+def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, seeds: list[int],
+           lrs: list[float], optimizer: str | type, epochs: int, batch_size: int, hyper: dict | None,
+           vectorize: bool, pairs: list[tuple[int, float]] | None) -> Run:
     name = optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer)
     pairs = pairs if pairs is not None else [(s, lr) for s in seeds for lr in lrs]
     members = [Member(s, lr) for s, lr in pairs]
@@ -279,7 +287,8 @@ def peak_memory(build: Callable[[int], nn.Module], split: Splits, task: Task, me
     intermediate tensors autograd saves for backward (`saved_tensors_hooks`; each tensor once, the parameters
     and the data left out: they are counted as such) plus the parameters, their gradients, the optimizer's states
     and the best epoch's copy, and the member's split; times the members."""
-    model = build(0)
+    with auto_fuse(False):
+        model = build(0)
     X, y = split.train[0][:batch_size], split.train[1][:batch_size]
     own = {p.untyped_storage().data_ptr() for p in model.parameters()}
     own |= {t.untyped_storage().data_ptr() for part in (split.train, split.val, split.test) for t in part}
@@ -291,7 +300,7 @@ def peak_memory(build: Callable[[int], nn.Module], split: Splits, task: Task, me
             seen[(ptr, t.storage_offset(), tuple(t.shape))] = t.numel() * t.element_size()
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), auto_fuse(False):
         task.loss(model(X), y).backward()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     data = sum(t.numel() * t.element_size() for part in (split.train, split.val, split.test) for t in part)

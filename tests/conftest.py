@@ -49,6 +49,8 @@ EXTRA_SPECS = [
     "gated_unit(gate='gelu_tanh')",
     "star_relu(num_parameters=3)",
     "expr:x*sigmoid(x)",
+    "expr:x*sigmoid(beta*x); beta=0.7",
+    "expr:a*x + (1 - a)*sin(x); a=0.25, num_parameters=3",
     "expr:where(x > 0, x, 0.1*x) + 0.5*sin(pi*x)",
 ]
 

@@ -292,3 +292,18 @@ def test_gru_ensemble_equals_each_trial_alone_with_torch_optim() -> None:
     assert run.mode == "vmap"
     for m in run.members:
         np.testing.assert_allclose(m.train_loss, reference(build, splits, m.seed, m.lr, "adam", 2, 16), rtol=2e-4)
+
+
+def test_activation_lists_keep_commas_inside_specs_and_formulas() -> None:
+    from actlab.studies.compare.train import split_specs
+
+    text = "relu, leaky_relu(negative_slope=0.2),expr:where(x > 0, x, a*x); a=0.1, num_parameters=4,tanh"
+    assert split_specs(text) == ["relu", "leaky_relu(negative_slope=0.2)",
+                                 "expr:where(x > 0, x, a*x); a=0.1, num_parameters=4", "tanh"]
+
+
+def test_a_formula_with_a_learnable_parameter_trains_per_trial() -> None:
+    X, y = blobs()
+    r = compare(mlp, (X, y), "relu,expr:x*sigmoid(beta*x); beta=1.0", seeds=2, lr=[0.01], epochs=2)
+    assert r.runs["expr:x*sigmoid(beta*x); beta=1.0"][0] == "vmap"
+    assert all(math.isfinite(t.test) and not t.failed for t in r.trials)

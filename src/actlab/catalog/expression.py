@@ -1,6 +1,11 @@
-"""Formulas as activations: `expr:x*sigmoid(x)`.
+"""Formulas as activations: `expr:x*sigmoid(x)`, and with learnable parameters `expr:x*sigmoid(beta*x); beta=1`.
 
-A whitelist compiler over Python's `ast`: numbers, `x`, `pi`, `e`, + − * / **, unary minus,
+Parameters follow the formula after a semicolon, each `name=initial value`, and optionally `num_parameters=C`
+(one value per channel, channel dim 1, as the catalog's learnable entries): each becomes an `nn.Parameter`
+(`act.beta`), trained with the model; `act.spec` gives the formula with the initial values back. A name is a
+Python identifier other than x, pi, e and the functions; at most MAX_PARAMETERS of them.
+
+A whitelist compiler over Python's `ast`: numbers, `x`, `pi`, `e`, the parameters, + − * / **, unary minus,
 parentheses, and calls to a fixed table of functions mapped to torch. `where(cond, a, b)`
 takes one comparison (<, <=, >, >=, ==, !=) as its condition. No attribute access, no other
 names, no keyword arguments, bounded length, node count and depth. Nothing is evaluated
@@ -30,8 +35,10 @@ from actlab.core.registry import register_prefix
 from actlab.core.spec import parse_expression
 
 MAX_LENGTH, MAX_NODES, MAX_DEPTH = 1000, 200, 30
+MAX_PARAMETERS, MAX_CHANNELS = 8, 1 << 20
 
-Fn = Callable[[Tensor], Tensor]
+Fn = Callable[..., Tensor]
+"""f(x, params): params maps each parameter's name to its tensor (broadcast against x)."""
 
 # name -> (number of arguments, implementation)
 FUNCTIONS: dict[str, tuple[int, Callable[..., Tensor]]] = {
@@ -54,18 +61,57 @@ _COMPARE: dict[type, Callable[[Any, Any], Tensor]] = {
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 
 
-def compile_formula(text: str) -> Fn:
-    """Check `text` against the whitelist and return f(x) built from torch functions."""
+def compile_formula(text: str, params: tuple[str, ...] = ()) -> Fn:
+    """Check `text` against the whitelist and return f(x, params) built from torch functions."""
     text, tree = parse_expression(text, "formula", MAX_LENGTH, "write a function of x, e.g. 'x*sigmoid(x)'")
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise SpecError(f"formula has {nodes} syntax nodes; at most {MAX_NODES} are allowed")
-    return _Compiler(text).build(tree, 0)
+    compiler = _Compiler(text, params)
+    fn = compiler.build(tree, 0)
+    unused = [p for p in params if p not in compiler.used]
+    if unused:
+        raise SpecError(f"parameter {unused[0]!r} does not appear in the formula {text!r}")
+    return fn
+
+
+def split_parameters(source: object) -> tuple[str, dict[str, float], int]:
+    """'x*sigmoid(beta*x); beta=1, num_parameters=3' → ('x*sigmoid(beta*x)', {'beta': 1.0}, 3)."""
+    if not isinstance(source, str):
+        raise SpecError(f"a formula must be a string, got {type(source).__name__}")
+    formula, _, rest = source.partition(";")
+    values: dict[str, float] = {}
+    channels = 1
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        name, eq, value = (s.strip() for s in part.partition("="))
+        if not eq or not name.isidentifier():
+            raise SpecError(f"formula parameters are written name=value after ';' (e.g. 'x*sigmoid(beta*x); "
+                            f"beta=1'), got {part!r}")
+        if name in values:
+            raise SpecError(f"formula parameter {name!r} is given twice")
+        if name == "num_parameters":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_CHANNELS:
+                raise SpecError(f"num_parameters must be an integer from 1 to {MAX_CHANNELS}, got {value!r}")
+            channels = int(value)
+            continue
+        if name == "x" or name in _CONSTANTS or name in FUNCTIONS:
+            raise SpecError(f"{name!r} cannot name a parameter (x, pi, e and the functions are taken)")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise SpecError(f"formula parameter {name!r}: expected a number, got {value!r}") from None
+        if not math.isfinite(values[name]):
+            raise SpecError(f"formula parameter {name!r}: expected a finite number, got {value!r}")
+    if len(values) > MAX_PARAMETERS:
+        raise SpecError(f"a formula takes at most {MAX_PARAMETERS} parameters, got {len(values)}")
+    if channels > 1 and not values:
+        raise SpecError("num_parameters needs parameters (e.g. 'x*sigmoid(beta*x); beta=1, num_parameters=8')")
+    return formula.strip(), values, channels
 
 
 def _constant(value: float) -> Fn:
     """The constant function, in x's dtype: 1e308 is inf in float32, as torch rounds it."""
-    return lambda x: torch.full_like(x, _in_dtype(value, x.dtype))
+    return lambda x, p: torch.full_like(x, _in_dtype(value, x.dtype))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -84,8 +130,9 @@ def _float(value: float) -> float:
 
 
 class _Compiler:
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, params: tuple[str, ...] = ()) -> None:
+        self.text, self.params = text, params
+        self.used: set[str] = set()
 
     def reject(self, node: ast.AST, why: str) -> SpecError:
         start = getattr(node, "col_offset", 0)
@@ -100,17 +147,24 @@ class _Compiler:
             return _constant(_float(node.value))
         if isinstance(node, ast.Name):
             if node.id == "x":
-                return lambda x: x
+                return lambda x, p: x
             if node.id in _CONSTANTS:
                 return _constant(_CONSTANTS[node.id])
-            raise self.reject(node, "the only names are x, pi and e")
+            if node.id in self.params:
+                self.used.add(node.id)
+                name = node.id
+                return lambda x, p: p[name]
+            known = ["x", "pi", "e", *self.params]
+            names = ", ".join(known[:-1]) + " and " + known[-1]
+            raise self.reject(node, f"the only names are {names} (parameters are declared after ';', e.g. "
+                                    "'x*sigmoid(beta*x); beta=1')")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand, depth + 1)
-            return (lambda x: -inner(x)) if isinstance(node.op, ast.USub) else inner
+            return (lambda x, p: -inner(x, p)) if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             op = _BINOPS[type(node.op)]
             left, right = self.build(node.left, depth + 1), self.build(node.right, depth + 1)
-            return lambda x: op(left(x), right(x))
+            return lambda x, p: op(left(x, p), right(x, p))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         allowed = "numbers, x, pi, e, + - * / **, and the functions " + ", ".join(sorted(FUNCTIONS))
@@ -126,39 +180,45 @@ class _Compiler:
         if name == "where":
             cond = self.condition(node.args[0], depth + 1)
             a, b = self.build(node.args[1], depth + 1), self.build(node.args[2], depth + 1)
-            return lambda x: torch.where(cond(x), a(x), b(x))
+            return lambda x, p: torch.where(cond(x, p), a(x, p), b(x, p))
         args = [self.build(a, depth + 1) for a in node.args]
         if name == "clamp":
-            return lambda x: torch.maximum(torch.minimum(args[0](x), args[2](x)), args[1](x))
-        return lambda x: impl(*(a(x) for a in args))
+            return lambda x, p: torch.maximum(torch.minimum(args[0](x, p), args[2](x, p)), args[1](x, p))
+        return lambda x, p: impl(*(a(x, p) for a in args))
 
-    def condition(self, node: ast.AST, depth: int) -> Callable[[Tensor], Tensor]:
+    def condition(self, node: ast.AST, depth: int) -> Fn:
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE):
             raise self.reject(node, "where's condition is one comparison, e.g. where(x > 0, x, 0.1*x)")
         op = _COMPARE[type(node.ops[0])]
         left, right = self.build(node.left, depth + 1), self.build(node.comparators[0], depth + 1)
-        return lambda x: op(left(x), right(x))
+        return lambda x, p: op(left(x, p), right(x, p))
 
 
 class Expression(AbstractActivation):
-    """An activation given by a formula in x; f' by autograd; nothing declared (the analyser measures)."""
+    """An activation given by a formula in x, with learnable parameters if it names any; f' by autograd;
+    nothing declared (the analyser measures)."""
 
     def __init__(self, formula: str = "x") -> None:
         super().__init__(formula=formula)
-        self.formula = formula.strip() if isinstance(formula, str) else formula
-        self._fn = compile_formula(self.formula)
+        text, values, channels = split_parameters(formula)
+        self.formula, self.initial, self.channels = text, values, channels
+        self.param_names = tuple(values)  # type: ignore[misc]  # per instance: the formula's own names
+        self._fn = compile_formula(text, self.param_names)
+        for name, value in values.items():
+            self._make_param(name, value, channels, learnable=True)
 
-    def f(self, x: Tensor) -> Tensor:
-        return self._fn(x)
+    def f(self, x: Tensor, *p: Tensor) -> Tensor:
+        return self._fn(x, dict(zip(self.param_names, p)))
 
     def exact(self, x: Tensor) -> Tensor:
         """The formula through autograd as written (a formula has no closed-form backward)."""
         if x.dtype in (torch.float16, torch.bfloat16):  # computed in float32, rounded once
-            return self._fn(x.float()).to(x.dtype)
-        return self._fn(x)
+            xf = x.float()
+            return self._fn(xf, dict(zip(self.param_names, self.param_views(xf)))).to(x.dtype)
+        return self._fn(x, dict(zip(self.param_names, self.param_views(x))))
 
     def composite(self, x: Tensor) -> Tensor:
-        return self._fn(x)
+        return self.exact(x)
 
     @torch.no_grad()
     def derivative(self, x: Tensor) -> Tensor:
@@ -170,17 +230,21 @@ class Expression(AbstractActivation):
             (d,) = torch.autograd.grad(y.sum(), xg, allow_unused=True)
         return torch.zeros_like(x) if d is None else d
 
-    def df(self, x: Tensor) -> Tensor:
+    def df(self, x: Tensor, *p: Tensor) -> Tensor:
         return self.derivative(x)
 
     @property
     def spec(self) -> str:
-        return f"expr:{self.formula}"
+        if not self.initial:
+            return f"expr:{self.formula}"
+        values = ", ".join(f"{k}={v!r}" for k, v in self.initial.items())
+        return f"expr:{self.formula}; {values}" + (f", num_parameters={self.channels}" if self.channels > 1 else "")
 
     @property
     def properties(self) -> Properties:
         return Properties(formula=self.formula, derivative_formula="autograd of the formula", range=(-INF, INF),
-                          monotonic=False, zero_centered=False, reference="user formula", declared=False)
+                          monotonic=False, zero_centered=False, reference="user formula", declared=False,
+                          learnable=self._learnable())
 
 
 register_prefix("expr:", Expression)

@@ -40,6 +40,7 @@ def compare_command(
     from actlab.cli.output import output_file
     from actlab.studies.compare import compare
     from actlab.studies.compare.study import CompareConfig, plan
+    from actlab.studies.compare.train import split_specs
     from actlab.studies.config import ConfigError
     from actlab.studies.estimate import admit, plan_summary
 
@@ -53,7 +54,7 @@ def compare_command(
     n_workers: int | str = workers if workers == "auto" else _count(workers)
     try:
         cfg = CompareConfig(model=model, data=data, target=target or "", baseline=baseline or "",
-                            activations=activations.split(","), seeds=seeds, lr=lrs, optimizer=optimizer,
+                            activations=split_specs(activations), seeds=seeds, lr=lrs, optimizer=optimizer,
                             epochs=epochs, batch_size=batch_size)
         from actlab.studies.compare.study import _factory
 

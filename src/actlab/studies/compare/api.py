@@ -16,7 +16,7 @@ from actlab.core.registry import create
 from actlab.studies.compare import data as data_mod
 from actlab.studies.compare.data import CompareInputError, load_object
 from actlab.studies.compare.results import CompareResult, Trial
-from actlab.studies.compare.train import check, factory, opt_name, specs_of, train_activation
+from actlab.studies.compare.train import check, factory, opt_name, specs_of, split_specs, train_activation
 
 
 def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str | None = None,
@@ -87,7 +87,7 @@ def _stored(model: Any, data: Any, activations: Any, *, store: str | Path, backe
     seeds, lr = kw.pop("seeds"), kw.pop("lr")
     try:
         cfg = CompareConfig(model=model, data=str(data), target=target or "", baseline=kw.pop("baseline") or "",
-                            activations=list(activations.split(",") if isinstance(activations, str) else activations),
+                            activations=split_specs(activations) if isinstance(activations, str) else list(activations),
                             seeds=seeds if isinstance(seeds, int) else list(seeds),
                             lr=lr if isinstance(lr, (int, float)) else list(lr),
                             optimizer=kw.pop("optimizer"), **kw)

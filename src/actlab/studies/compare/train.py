@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,9 +69,27 @@ def parameter_count(make: Callable[[str], nn.Module], spec: str) -> int:
         return 1
 
 
+def split_specs(text: str) -> list[str]:
+    """'relu,leaky_relu(negative_slope=0.2),expr:where(x > 0, x, a*x); a=0.1, num_parameters=4' → the three specs:
+    commas inside brackets belong to their spec, and so do `name=value` pieces after a formula's ';'."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(text + ","):
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == "," and depth <= 0:
+            pieces.append(text[start:i].strip())
+            start = i + 1
+    out: list[str] = []
+    for p in filter(None, pieces):
+        if out and ";" in out[-1] and re.match(r"[A-Za-z_]\w*\s*=", p):
+            out[-1] += ", " + p
+        else:
+            out.append(p)
+    return out
+
+
 def specs_of(activations: Sequence[str]) -> list[str]:
     if isinstance(activations, str):
-        activations = [a for a in activations.split(",") if a.strip()]
+        activations = split_specs(activations)
     if not activations:
         raise CompareInputError("activations: give at least one name, spec or formula (e.g. relu,gelu,silu)")
     try:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from actlab.analysis import analyze
+from actlab.analysis import analyze, equivalence
 from actlab.cli.jsonout import dumps
 
 
@@ -19,9 +19,12 @@ def analyze_command(
     active_fraction: float = typer.Option(0.1, help="active_range: where |f'| ≥ this fraction of its max."),
 ) -> None:
     """Measure what an activation really is: range, extrema, kinks, saturation, fixed points, gain, cost."""
-    report = analyze(as_spec(spec), active_fraction=active_fraction).to_dict()
+    spec = as_spec(spec)
+    report = analyze(spec, active_fraction=active_fraction).to_dict()
+    same = equivalence.match(spec, exclude=_name_of(spec))
     if as_json:
-        typer.echo(dumps(report))
+        typer.echo(dumps({**report, "equals": None if same is None else {"name": same.name,
+                                                                          "difference": same.difference}}))
         return
     table = Table(title=f"measured: {report['spec']}", show_header=False)
     table.add_column("property", style="bold")
@@ -32,7 +35,19 @@ def analyze_command(
             table.add_row(key.replace("_", " "), f"undefined: {undefined[key]}")
         elif key not in ("spec", "undefined"):
             table.add_row(key.replace("_", " "), _fmt(value))
-    Console(width=shutil.get_terminal_size((120, 24)).columns).print(table)
+    console = Console(width=shutil.get_terminal_size((120, 24)).columns)
+    console.print(table)
+    if same is not None:
+        console.print(f"{report['spec']} {same.words()}", highlight=False)
+
+
+def _name_of(spec: str) -> str:
+    """The catalog name of a spec at its defaults ('' for a formula or a spec with arguments): an entry is not
+    reported as equal to itself."""
+    from actlab.core.registry import create, names
+
+    canonical = create(spec).spec
+    return canonical if canonical in names() else ""
 
 
 def as_spec(text: str) -> str:

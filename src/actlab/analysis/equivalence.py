@@ -62,8 +62,8 @@ def signature(act: AbstractActivation | str) -> Signature | None:
             return None
         x = torch.tensor(GRID, dtype=torch.float64)
         with torch.no_grad():
-            y = a(x)
-        d = a.derivative(x)
+            y = torch.broadcast_to(a(x), x.shape)  # a constant formula ('b1 + b2') gives one value
+        d = torch.broadcast_to(a.derivative(x), x.shape)
         return Signature(y.numpy().copy(), d.numpy().copy())
     except Exception:  # per-channel parameters, a formula that does not broadcast: no signature
         return None

@@ -14,6 +14,7 @@ from actlab.cli import (
     docs_cmd,
     export_cmd,
     list_cmd,
+    playground_cmd,
     plot_cmd,
     propagate_cmd,
     report_cmd,
@@ -35,6 +36,7 @@ app.command("export")(export_cmd.export_command)
 app.command("run")(run_cmd.run_command)
 app.command("report")(report_cmd.report_command)
 app.command("compare")(compare_cmd.compare_command)
+app.command("playground")(playground_cmd.playground_command)
 
 
 # click's base error, from the click typer runs on (recent typers vendor their own copy)

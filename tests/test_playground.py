@@ -1,0 +1,287 @@
+"""`actlab playground`: the protocol through Starlette's test client, and the page end to end in headless
+Chromium (Playwright driving Debian's chromium, every request outside localhost blocked)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette", reason="the playground's extra is not installed: pip install 'actlab[playground]'")
+pytest.importorskip("uvicorn", reason="the playground's extra is not installed: pip install 'actlab[playground]'")
+with warnings.catch_warnings():  # starlette ≥ 1.x warns when it finds httpx rather than httpx2
+    warnings.simplefilter("ignore")
+    try:
+        from starlette.testclient import TestClient
+    except RuntimeError as e:  # neither httpx2 nor httpx
+        pytest.skip(f"Starlette's test client is unavailable: {e}", allow_module_level=True)
+
+from actlab.app.playground import frames  # noqa: E402
+from actlab.app.playground.config import BOUNDS, PlaygroundConfig, PlaygroundError, parse  # noqa: E402
+from actlab.app.playground.preset import planar_preset  # noqa: E402
+from actlab.app.playground.server import create_app  # noqa: E402
+from actlab.app.playground.trainer import Trainer  # noqa: E402
+
+SNAKE_AND_FORMULA = {"activations": ["snake", "expr:x*tanh(softplus(x))"], "loss": "cross_entropy",
+                     "optimizer": "adam", "lr": 0.03}
+
+
+class Page:
+    """The page's side of one websocket: send commands, read messages until a condition holds."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    def send(self, kind: str, **extra: Any) -> None:
+        self.ws.send_text(json.dumps({"type": kind, **extra}))
+
+    def until(self, want: str, limit: int = 50) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The next message of type `want` ("frame": (header, arrays)); JSON ones as (message, {})."""
+        for _ in range(limit):
+            m = self.ws.receive()
+            if m.get("bytes") is not None:
+                header, arrays = frames.decode(m["bytes"])
+                if want == "frame":
+                    return header, arrays
+            elif m.get("text") is not None:
+                msg = json.loads(m["text"])
+                if msg["type"] == want:
+                    return msg, {}
+        raise AssertionError(f"no {want!r} message")
+
+
+@pytest.fixture()
+def page() -> Iterator[Page]:
+    with TestClient(create_app()) as client, client.websocket_connect("/ws") as ws:
+        yield Page(ws)
+
+
+def test_protocol_start_step_pause_reset(page: Page) -> None:
+    page.send("config", config=SNAKE_AND_FORMULA)
+    data, _ = page.until("data")
+    assert len(data["x"]) == 500 and data["n_train"] == 250
+    header, arrays = page.until("frame")
+    assert header["epoch"] == 0 and arrays["map"].shape == (1, 100, 100)
+    assert arrays["neurons"].shape == (6, 24, 24)  # 4 + 2 hidden neurons' thumbnails
+    first = float(arrays["train_loss"][0])
+    page.send("step")
+    header, arrays = page.until("frame")
+    assert header["epoch"] == 1 and math.isfinite(float(arrays["train_loss"][0]))
+    page.send("play")
+    while header["epoch"] < 10:
+        header, arrays = page.until("frame")
+    assert float(arrays["train_loss"][0]) < first
+    page.send("pause")
+    state, _ = page.until("state")
+    assert state["playing"] is False and state["epoch"] >= 10
+    page.send("reset")
+    state, _ = page.until("state")
+    header, arrays = page.until("frame")  # the frame that follows a command's state is the command's
+    assert state["epoch"] == 0 and header["epoch"] == 0
+
+
+def test_bad_formula_is_refused_with_the_parsers_message(page: Page) -> None:
+    page.send("config", config={"activations": ["tanh", "expr:x*tanh(softplus(x)"]})
+    error, _ = page.until("error")
+    assert "'(' was never closed" in error["message"] and error["field"] == "activations.1"
+    page.send("play")  # nothing runs: no configuration was accepted
+    error, _ = page.until("error")
+    assert "send a configuration first" in error["message"]
+
+
+@pytest.mark.parametrize("config, field", [
+    ({"widths": [4] * 7, "activations": ["tanh"] * 7}, "layers"),
+    ({"widths": [10_000], "activations": ["tanh"]}, "neurons"),
+    ({"seeds": 1000}, "seeds"),
+    ({"points": 10**7}, "points"),
+    ({"grid": 5000}, "grid"),
+    ({"batch": 0}, "batch"),
+    ({"lr": "fast"}, "lr"),
+    ({"hidden": 3}, "hidden"),
+])
+def test_out_of_bounds_requests_are_refused(page: Page, config: dict[str, Any], field: str) -> None:
+    page.send("config", config={})
+    page.until("frame")
+    page.send("config", config=config)
+    error, _ = page.until("error")
+    assert error["field"] == field, error
+    page.send("step")  # the accepted configuration still trains (after the pause's frame at epoch 0)
+    header, _ = page.until("frame")
+    if header["epoch"] == 0:
+        header, _ = page.until("frame")
+    assert header["epoch"] == 1
+
+
+def test_many_seeds_are_one_batch_and_each_seed_trains_as_alone() -> None:
+    many = Trainer(parse({"seeds": 4, "seed": 7, "optimizer": "adam", "batch": 25}))
+    alone = Trainer(parse({"seeds": 1, "seed": 9, "optimizer": "adam", "batch": 25, "grid": 40}))
+    for _ in range(3):
+        many.epoch()
+        alone.epoch()
+    _, a = many.frame()
+    _, b = alone.frame()
+    assert a["map"].shape == (4, 40, 40)
+    assert abs(float(a["train_loss"][2]) - float(b["train_loss"][0])) < 1e-5  # seed 9 = the third of 7, 8, 9, 10
+    assert abs(a["map"][2] - b["map"][0]).max() < 1e-4
+
+
+def test_endpoints_catalog_check_and_preset() -> None:
+    with TestClient(create_app()) as client:
+        assert "<canvas" in client.get("/").text
+        assert client.get("/static/playground.js").status_code == 200
+        cat = client.get("/api/catalog").json()
+        assert {"snake", "relu", "gelu"} <= set(cat["activations"]) and "glu" not in cat["activations"]
+        assert cat["bounds"]["seeds"] == list(BOUNDS["seeds"])
+        ok = client.get("/api/activation", params={"spec": "expr:x*tanh(softplus(x))"}).json()
+        assert ok["ok"] and "monotonic" in ok["summary"] and "range" in ok["summary"]
+        bad = client.get("/api/activation", params={"spec": "expr:x*foo(x)"}).json()
+        assert not bad["ok"] and "unknown function" in bad["message"]
+        glu = client.get("/api/activation", params={"spec": "glu"}).json()
+        assert not glu["ok"] and "one output per neuron" in glu["message"]
+        toml = client.post("/api/preset", json={"config": {"activations": ["snake", "relu"]}, "epochs": 3}).text
+        assert 'study = "planar"' in toml and 'activations = ["snake"]' in toml
+
+
+def test_the_preset_is_one_that_actlab_run_takes() -> None:
+    import tomllib
+
+    from actlab.studies.config import build
+    from actlab.studies.planar.study import PlanarConfig
+
+    values = tomllib.loads(planar_preset(parse({"widths": [3, 3], "activations": ["expr:x*sigmoid(x)"] * 2,
+                                                "seeds": 3, "loss": "cross_entropy"}), epochs=5))
+    assert values.pop("study") == "planar"
+    cfg = build(PlanarConfig, values)
+    assert cfg.layers == 2 and cfg.widths == [3] and cfg.seed_list == [0, 1, 2] and cfg.steps == 5 * 25
+
+
+def test_config_parse_rejects_and_defaults() -> None:
+    assert parse({}) == PlaygroundConfig()
+    with pytest.raises(PlaygroundError, match="one per hidden layer"):
+        parse({"widths": [2, 2], "activations": ["tanh"]})
+    with pytest.raises(PlaygroundError, match="unknown 'nope'"):
+        parse({"dataset": "nope"})
+
+
+# ---------------------------------------------------------------- the page in a real browser
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it where it can)")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
+                                        timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def epoch(page: Any) -> int:
+    return int(page.inner_text("#epoch").replace(",", ""))
+
+
+def test_the_page_trains_live_in_chromium(server: str, tmp_path: Any) -> None:
+    exe = chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    outside: list[str] = []
+
+    def only_localhost(route: Any) -> None:
+        url = route.request.url
+        if re.match(r"(https?|wss?)://(localhost|127\.0\.0\.1)(:\d+)?/", url) or url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
+                                                               "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", only_localhost)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server, wait_until="load")
+            page.wait_for_selector("#play:not([disabled])")
+            layers = page.locator(".layer")
+            assert layers.count() == 2
+            layers.nth(0).locator(".act-select").select_option("snake")
+            layers.nth(1).locator(".act-select").select_option("")  # formula…
+            layers.nth(1).locator(".act-formula").fill("x*tanh(softplus(x))")
+            page.wait_for_function("document.querySelectorAll('.act-summary')[1].textContent.includes('range')")
+            page.select_option("#optimizer", "adam")
+            page.fill("#lr", "0.03")
+            page.dispatch_event("#lr", "change")
+            page.wait_for_function("document.getElementById('epoch').textContent === '000,000'")
+            page.wait_for_timeout(300)
+            before_map = page.evaluate("document.getElementById('heatmap').toDataURL()")
+            loss_before = float(page.inner_text("#loss-train"))
+            page.click("#play")
+            page.wait_for_function("parseInt(document.getElementById('epoch').textContent.replace(',', '')) >= 30",
+                                   timeout=20_000)
+            page.click("#play")  # pause
+            assert epoch(page) >= 30
+            page.wait_for_timeout(300)
+            loss_after = float(page.inner_text("#loss-train"))
+            after_map = page.evaluate("document.getElementById('heatmap').toDataURL()")
+            assert loss_after < loss_before and after_map != before_map
+            assert "snake" in page.evaluate("decodeURIComponent(location.hash)")  # the state is in the URL
+            page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
+
+            formula = layers.nth(1).locator(".act-formula")
+            formula.fill("x*tanh(softplus(x)")
+            page.wait_for_function("document.querySelectorAll('.act-message')[1].textContent.includes('never closed')")
+            assert page.is_disabled("#play")  # nothing runs
+            formula.fill("x*tanh(softplus(x))")
+            page.wait_for_selector("#play:not([disabled])")
+
+            page.fill("#seeds", "8")
+            page.dispatch_event("#seeds", "change")
+            page.click("#play")
+            page.wait_for_function("document.querySelectorAll('#seed-grid canvas').length === 8", timeout=20_000)
+            page.wait_for_function("document.getElementById('share').textContent.includes('of 8 seeds')")
+            page.click("#play")
+        finally:
+            browser.close()
+    assert outside == [], outside
+    assert errors == [], errors
+
+
+def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from actlab.cli.playground_cmd import playground_command
+
+    monkeypatch.setitem(__import__("sys").modules, "uvicorn", None)  # `import uvicorn` raises ImportError
+    with pytest.raises(typer.Exit) as exit_info:
+        playground_command(port=0, host="127.0.0.1", no_browser=True)
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'actlab[playground]'" in err

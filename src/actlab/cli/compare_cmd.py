@@ -32,6 +32,7 @@ def compare_command(
     workers: str = typer.Option("1", "--workers", help="Processes for the process backend, or 'auto'."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Check the model and data and print the plan; train nothing."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Compare activations on your own model and data: paired seeds, learning rate chosen on validation, the
     test split read once, paired Wilcoxon tests with Holm, Friedman ranks; a table, the answer and a report."""
@@ -67,9 +68,19 @@ def compare_command(
         print(plan_summary(batches, store).text("compare", store))
         return
     output_file(store, "the store")
-    result = compare(model, data, cfg.activations, baseline=baseline, seeds=seeds, lr=lrs, optimizer=optimizer,
-                     epochs=epochs, batch_size=batch_size, target=target, device=device, store=store,
-                     backend=backend, workers=n_workers, progress=None)
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    todo = plan_summary(batches, store).todo
+    with Progress(TextColumn("compare"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"), TimeElapsedColumn(),
+                  console=Console(stderr=True), disable=quiet) as bar:
+        task = bar.add_task("compare", total=todo)
+        result = compare(model, data, cfg.activations, baseline=baseline, seeds=seeds, lr=lrs, optimizer=optimizer,
+                         epochs=epochs, batch_size=batch_size, target=target, device=device, store=store,
+                         backend=backend, workers=n_workers, on_batch=lambda n: bar.advance(task, n),
+                         command=" ".join(["actlab", *sys.argv[1:]]))
     result.to_csv(store.parent / "trials.csv")
     report = result.report(store.parent / "report.html")
     print(result)

@@ -25,7 +25,8 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
             batch_size: int = 64, val_fraction: float = 0.2, test_fraction: float = 0.2, target: str | None = None,
             replace: Any = None, loss: Callable | None = None, metric: Callable | None = None, device: str = "cpu",
             vectorize: bool = True, progress: Callable[[str], None] | None = None,
-            store: str | Path | None = None, backend: str = "local", workers: int | str = 1) -> CompareResult:
+            store: str | Path | None = None, backend: str = "local", workers: int | str = 1,
+            on_batch: Callable[[int], None] | None = None, command: str = "") -> CompareResult:
     """Train `model` with each activation and compare them on `data` (see docs/compare.md).
 
     model: a factory `make(activation) -> nn.Module` (it receives a fresh activation module per trial; a
@@ -39,7 +40,7 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
         return _stored(model, data, activations, baseline=baseline, seeds=seeds, lr=lr, optimizer=optimizer,
                        epochs=epochs, batch_size=batch_size, val_fraction=val_fraction, test_fraction=test_fraction,
                        target=target, device=device, store=store, backend=backend, workers=workers,
-                       progress=progress)
+                       progress=progress, on_batch=on_batch, command=command)
     specs = specs_of(activations)
     base_spec = create(baseline).spec if baseline else specs[0]
     if base_spec not in specs:
@@ -72,7 +73,8 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
 
 
 def _stored(model: Any, data: Any, activations: Any, *, store: str | Path, backend: str, workers: int | str,
-            progress: Callable[[str], None] | None, device: str, target: str | None, **kw: Any) -> CompareResult:
+            progress: Callable[[str], None] | None, device: str, target: str | None,
+            on_batch: Callable[[int], None] | None = None, command: str = "", **kw: Any) -> CompareResult:
     """The comparison through the study: planned, run into the store (what it holds already is kept), read back."""
     from actlab.studies.compare.results import from_stored
     from actlab.studies.compare.study import CompareConfig, plan
@@ -95,8 +97,10 @@ def _stored(model: Any, data: Any, activations: Any, *, store: str | Path, backe
         admit("compare", cfg, batches)
     except ConfigError as e:
         raise CompareInputError(str(e)) from None
-    execute(batches, store, backend=backend, workers=workers, device=device,
-            on_batch=(lambda n: progress(f"{n} trials stored")) if progress else None)
+    if on_batch is None and progress is not None:
+        on_batch = lambda n: progress(f"{n} trials stored")  # noqa: E731
+    execute(batches, store, backend=backend, workers=workers, device=device, on_batch=on_batch,
+            command=command or "(library call: actlab.compare)")
     ids = {t.id for b in batches for t in b.trials}
     stored = Stored.load(store, "compare")
     mine = [t for t in stored.trials if t["trial_id"] in ids]

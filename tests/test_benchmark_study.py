@@ -363,7 +363,9 @@ def test_cnn_and_gru_cells_train_and_report(tmp_path: Path) -> None:
     assert len(stored.trials) == 8
     for t in stored.trials:
         m = t["metrics"]
-        assert m["trained_as"] == "vmap" and 0.1 < m["test_accuracy"] <= 1 and len(m["dead"]) >= 1
+        # on the CPU the CNN trains one trial after another (vmap's grouped convolutions are slower there)
+        assert m["trained_as"] == {"cnn": "sequential", "gru": "vmap"}[t["config"]["model"]]
+        assert 0.1 < m["test_accuracy"] <= 1 and len(m["dead"]) >= 1
     r = results(stored)
     assert {s[-1] for s in r.frame.settings} == {"model=cnn", "model=gru"}
     assert sorted((c.activation, c.setting[-1]) for c in r.comparisons if c.activation != r.frame.baseline) == \

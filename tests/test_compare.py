@@ -80,9 +80,14 @@ def test_cnn_with_batchnorm_on_image_tensors() -> None:
     g = torch.Generator().manual_seed(1)
     X = torch.randn(200, 1, 8, 8, generator=g)
     y = (X[:, 0, :4].mean((1, 2)) > X[:, 0, 4:].mean((1, 2))).long()
-    r = compare(cnn, (X, y), ["relu", "mish"], seeds=2, lr=[0.01], epochs=3, batch_size=32)
+    r = compare(cnn, (X, y), ["relu", "mish"], seeds=2, lr=[0.01], epochs=3, batch_size=32, vectorize=True)
     assert r.runs["relu"][0] == r.runs["mish"][0] == "vmap"
     assert all(math.isfinite(t.test) and not t.failed for t in r.trials)
+    auto = compare(cnn, (X, y), ["relu"], seeds=2, lr=[0.01], epochs=3, batch_size=32)  # vectorize="auto"
+    mode, why = auto.runs["relu"]
+    assert mode == "sequential" and "Conv2d" in why and "grouped convolution" in why
+    np.testing.assert_allclose([t.test for t in auto.trials], [t.test for t in r.trials if t.activation == "relu"],
+                               atol=1e-6)
     # BatchNorm keeps running statistics per trial, as one model trained alone does
     splits = ensemble.Splits((X[:120], y[:120]), (X[120:160], y[120:160]), (X[160:], y[160:]))
 

@@ -107,11 +107,13 @@ class Run:
 
 def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits], task: Task, seeds: list[int],
           lrs: list[float], *, optimizer: str | type = "adam", epochs: int = 10, batch_size: int = 64,
-          hyper: dict | None = None, vectorize: bool = True, pairs: list[tuple[int, float]] | None = None) -> Run:
+          hyper: dict | None = None, vectorize: bool | str = True,
+          pairs: list[tuple[int, float]] | None = None) -> Run:
     """Train every (seed, lr) trial; members are ordered seed-major. `splits`: one split for every seed, or
     each seed's own (equal sizes). `optimizer`: a name in `engine.optim.NAMES` or a torch.optim class (SGD,
     Adam, AdamW, RMSprop run vectorized, any other one trial at a time). `pairs`: the (seed, lr) trials to run,
-    where they are not the whole grid (a resumed run's rest)."""
+    where they are not the whole grid (a resumed run's rest). `vectorize`: True (one vmapped ensemble where vmap
+    takes the model), False (one trial after another), or "auto": whichever a timed step says is faster here."""
     if isinstance(splits, Splits):
         splits = dict.fromkeys([*seeds, *(s for s, _ in pairs or ())], splits)
     with auto_fuse(False):  # every trial builds fresh activation objects: compiling each one's kernels costs seconds
@@ -120,7 +122,7 @@ def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits],
 
 def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, seeds: list[int],
            lrs: list[float], optimizer: str | type, epochs: int, batch_size: int, hyper: dict | None,
-           vectorize: bool, pairs: list[tuple[int, float]] | None) -> Run:
+           vectorize: bool | str, pairs: list[tuple[int, float]] | None) -> Run:
     name = optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer)
     pairs = pairs if pairs is not None else [(s, lr) for s in seeds for lr in lrs]
     members = [Member(s, lr) for s, lr in pairs]
@@ -131,6 +133,9 @@ def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
         reason = f"{label} is trained with torch.optim itself (vectorized: {', '.join(NAMES)})"
     elif not vectorize:
         reason = "vectorize=False"
+    elif vectorize == "auto" and len(members) > 1 and (slower := _vmap_slower(build, splits, task, members, name,
+                                                                               batch_size, hyper or {})):
+        reason = slower
     else:
         try:
             _vmapped(build, splits, task, members, name, epochs, batch_size, hyper or {})
@@ -141,6 +146,26 @@ def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
     for m in members:
         _alone(build, splits, task, m, optimizer if name is None else name, epochs, batch_size, hyper or {})
     return _timed(Run(members, "sequential", reason, time.perf_counter() - start, epochs))
+
+
+CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+def _vmap_slower(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, members: list[Member],
+                 name: str, batch_size: int, hyper: dict) -> str:
+    """Why one trial after another is the faster way here ('' if the ensemble is): on the CPU, a model with
+    convolutions (vmap turns M models' convolutions into one grouped convolution, which oneDNN runs slower than
+    M separate ones: 1.75x for M = 20, forward and backward, in benchmarks/bench_compare.py's setting). A fixed
+    rule, not a timing, so that a run's mode and its numbers are reproducible."""
+    X = splits[members[0].seed].train[0]
+    if X.device.type != "cpu":
+        return ""
+    model = build(members[0].seed)
+    convs = sorted({type(m).__name__ for m in model.modules() if isinstance(m, CONVOLUTIONS)})
+    if not convs:
+        return ""
+    return (f"one trial after another: on the CPU a vmapped {', '.join(convs)} is one grouped convolution, "
+            "slower than separate ones (vectorize=True forces the ensemble)")
 
 
 def _timed(run: Run) -> Run:

@@ -37,7 +37,7 @@ def run_paper_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
         return model_of(c0["model"], c0["activation"]).to(device)
 
     run = ensemble.train(build, splits, ensemble.classification(), seeds, [], optimizer=c0["optimizer"],
-                         epochs=c0["epochs"], batch_size=c0["minibatch"],
+                         epochs=c0["epochs"], batch_size=c0["minibatch"], vectorize="auto",
                          pairs=[(t.config["seed"], t.config["lr"]) for t in batch.trials])
     records = []
     for t, m in zip(batch.trials, run.members):

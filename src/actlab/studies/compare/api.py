@@ -24,7 +24,7 @@ def compare(model: Any, data: Any, activations: Sequence[str], *, baseline: str 
             optimizer: str | type = "adam", epochs: int = 20,
             batch_size: int = 64, val_fraction: float = 0.2, test_fraction: float = 0.2, target: str | None = None,
             replace: Any = None, loss: Callable | None = None, metric: Callable | None = None, device: str = "cpu",
-            vectorize: bool = True, progress: Callable[[str], None] | None = None,
+            vectorize: bool | str = "auto", progress: Callable[[str], None] | None = None,
             store: str | Path | None = None, backend: str = "local", workers: int | str = 1,
             on_batch: Callable[[int], None] | None = None, command: str = "") -> CompareResult:
     """Train `model` with each activation and compare them on `data` (see docs/compare.md).

@@ -33,7 +33,7 @@ LIMITS = {"seeds": 1000, "lrs": 50, "epochs": 100_000, "activations": 200}
 def train_activation(make: Callable[[str], nn.Module], d: data_mod.Data, spec: str, pairs: list[tuple[int, float]],
                      *, optimizer: str | type, epochs: int, batch_size: int, val_fraction: float,
                      test_fraction: float, device: str = "cpu", task: ensemble.Task | None = None,
-                     vectorize: bool = True) -> tuple[list[ensemble.Member], ensemble.Task, str, str]:
+                     vectorize: bool | str = "auto") -> tuple[list[ensemble.Member], ensemble.Task, str, str]:
     """One activation's trials (seed, lr): (members, task, mode, why), failures recorded per trial."""
     task = task or data_mod.task_of(d, None, None)
     seeds = list(dict.fromkeys(s for s, _ in pairs))

@@ -134,6 +134,44 @@ def test_many_seeds_are_one_batch_and_each_seed_trains_as_alone() -> None:
     assert abs(a["map"][2] - b["map"][0]).max() < 1e-4
 
 
+def test_weights_export_is_a_state_dict_of_the_same_network(page: Page) -> None:
+    import base64
+    import io
+
+    import torch
+
+    import actlab
+
+    raw = {"activations": ["snake", "expr:x*tanh(softplus(x))"], "features": ["x1", "x2", "x1*x2"], "seed": 5}
+    page.send("config", config=raw)
+    page.until("frame")
+    page.send("step")
+    header, arrays = page.until("frame")
+    page.send("weights")
+    msg, _ = page.until("weights")
+    state = torch.load(io.BytesIO(base64.b64decode(msg["base64"])), weights_only=True)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), actlab.create("snake"), torch.nn.Linear(4, 2),
+                              actlab.create("expr:x*tanh(softplus(x))"), torch.nn.Linear(2, 1))
+    net.load_state_dict(state)
+    trainer = Trainer(parse(raw))
+    trainer.epoch()  # the same seed trains the same: the network the page had after one epoch
+    x = trainer.X_test.T
+    assert torch.allclose(net(x)[:, 0], trainer.forward(trainer.X_test)[0][0], atol=1e-5)
+    assert msg["filename"] == "playground-seed5-epoch1.pt"
+    assert arrays["space"].shape == (500, 2) and len(header["space_line"]) == 3  # last hidden layer of width 2
+
+
+def test_edge_of_chaos_initialisation() -> None:
+    from actlab.app.playground.trainer import init_scales
+
+    scales, notes = init_scales(parse({"init": "chaos", "widths": [8], "activations": ["relu"]}))
+    assert scales[0] == pytest.approx((math.sqrt(2), 0.0), abs=1e-6) and scales[1] == (1.0, 0.0)
+    assert "edge of chaos" in notes[0]
+    W = Trainer(parse({"init": "chaos", "widths": [16], "activations": ["relu"], "features": ["x1", "x2"],
+                       "seeds": 64})).params[0]
+    assert float(W.detach().std()) == pytest.approx(math.sqrt(2 / 2), rel=0.15)  # σw / √fan_in
+
+
 def test_endpoints_catalog_check_and_preset() -> None:
     with TestClient(create_app()) as client:
         assert "<canvas" in client.get("/").text
@@ -252,7 +290,10 @@ def test_the_page_trains_live_in_chromium(server: str, tmp_path: Any) -> None:
             after_map = page.evaluate("document.getElementById('heatmap').toDataURL()")
             assert loss_after < loss_before and after_map != before_map
             assert "snake" in page.evaluate("decodeURIComponent(location.hash)")  # the state is in the URL
-            page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
+            assert page.is_visible("#space") and page.is_visible("#network")  # last layer of 2: the feature space
+            with page.expect_download() as download:
+                page.click("#weights")
+            assert download.value.suggested_filename.endswith(".pt")
 
             formula = layers.nth(1).locator(".act-formula")
             formula.fill("x*tanh(softplus(x)")

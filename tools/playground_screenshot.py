@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from actlab.app.playground.server import create_app
 
-CONFIG = {"dataset": "xor", "noise": 0.1, "widths": [6, 3], "activations": ["snake", "expr:x*tanh(softplus(x))"],
+CONFIG = {"dataset": "xor", "noise": 0.1, "widths": [6, 2], "activations": ["snake", "expr:x*tanh(softplus(x))"],
           "optimizer": "adam", "lr": 0.03, "loss": "cross_entropy", "seed": 3}
 
 

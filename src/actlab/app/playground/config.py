@@ -25,7 +25,8 @@ FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 LOSSES = ("cross_entropy", "squared")
 REGULARIZATIONS = ("none", "l1", "l2")
-INITS = ("torch", "he", "lecun")
+INITS = ("torch", "he", "lecun", "chaos")
+"""`chaos`: each hidden layer on the edge of chaos of the activation it feeds (`actlab.propagation`)."""
 LIVE = frozenset({"lr", "reg", "reg_rate", "batch", "target"})
 """Settings that change a running network in place; any other change rebuilds it (epoch 0)."""
 
@@ -212,6 +213,22 @@ def check(spec: str) -> dict[str, Any]:
     except Exception as e:  # the analysis of an unusual activation: the network still runs
         line = f"analysis unavailable: {e}"
     return {"ok": True, "spec": spec, "summary": line}
+
+
+@functools.lru_cache(maxsize=256)
+def edge_of_chaos(spec: str) -> tuple[float, float, str]:
+    """(σw, σb, note) of the depth analysis's recommended initialisation for `spec` (a few seconds, cached);
+    LeCun's (1, 0) with the reason where it has none."""
+    from actlab.analysis import propagation
+
+    try:
+        point = propagation(spec.strip()).recommended
+    except ActlabInputError as e:
+        return 1.0, 0.0, f"{spec}: not analysable ({e}); LeCun instead"
+    if not point or point.get("sigma_w") is None:
+        return 1.0, 0.0, f"{spec}: no edge of chaos; LeCun instead"
+    sw, sb = float(point["sigma_w"]), float(point["sigma_b"])
+    return sw, sb, f"{spec}: σw {sw:.3g}, σb {sb:.3g} ({point['note']})"
 
 
 def catalog() -> dict[str, Any]:

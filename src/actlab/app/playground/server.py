@@ -8,14 +8,17 @@ thread trains on without drawing.
 
 Messages from the page (JSON text): {"type": "config", "config": {...}} (any subset of the settings;
 refused with {"type": "error", "message", "field"} and the training paused), "play", "pause", "step",
-"reset", "regenerate". To the page: {"type": "data"} (the points), {"type": "state"} (playing, the
-accepted config), {"type": "error"}, and binary frames (`frames.encode`).
+"reset", "regenerate", "weights". To the page: {"type": "data"} (the points), {"type": "state"} (playing,
+the accepted config), {"type": "note"}, {"type": "error"}, {"type": "weights"} (the first seed's state_dict,
+torch.save'd, base64), and binary frames (`frames.encode`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import io
 import json
 import queue
 import threading
@@ -34,7 +37,7 @@ from starlette.websockets import WebSocket
 from actlab.app.playground import frames
 from actlab.app.playground.config import LIVE, PlaygroundConfig, PlaygroundError, catalog, check, parse
 from actlab.app.playground.preset import planar_preset
-from actlab.app.playground.trainer import Trainer
+from actlab.app.playground.trainer import Trainer, init_scales
 
 STATIC = Path(__file__).parent / "static"
 DATA_KEYS = ("dataset", "noise", "train_share", "points", "data_seed")
@@ -70,12 +73,12 @@ class Session:
             elif kind == "regenerate":
                 cfg = self._require()
                 self._configure(replace(cfg, data_seed=(cfg.data_seed + 1) % 2**31))
-            elif kind in ("play", "pause", "step", "reset"):
+            elif kind in ("play", "pause", "step", "reset", "weights"):
                 self._require()
                 self.commands.put((kind, None))
             else:
                 raise PlaygroundError(f"unknown message type {kind!r}; allowed: config, play, pause, step, "
-                                      "reset, regenerate")
+                                      "reset, regenerate, weights")
         except PlaygroundError as e:
             self.commands.put(("pause", None))
             self.post({"type": "error", "message": str(e), "field": e.field})
@@ -147,6 +150,9 @@ class Session:
             if idle:
                 self.publish()
             return
+        if kind == "weights":
+            self.post(self._weights())
+            return
         if kind == "step":
             self.playing = False
             self.trainer.epoch()
@@ -156,6 +162,15 @@ class Session:
             self.playing = kind == "play"
         self.post({"type": "state", "playing": self.playing, "epoch": self.trainer.epoch_count})
         self.publish()  # after the state: the page reads them in this order
+
+    def _weights(self) -> dict[str, Any]:
+        """The first seed's trained network as a torch.save'd state_dict, base64 in a JSON message."""
+        assert self.trainer is not None
+        buffer = io.BytesIO()
+        torch.save(self.trainer.state_dict(), buffer)
+        cfg = self.trainer.cfg
+        return {"type": "weights", "filename": f"playground-seed{cfg.seed}-epoch{self.trainer.epoch_count}.pt",
+                "base64": base64.b64encode(buffer.getvalue()).decode()}
 
     def _rebuild(self, cfg: PlaygroundConfig) -> None:
         old = self.trainer
@@ -169,6 +184,8 @@ class Session:
             trainer = Trainer(cfg)
             self.post(trainer.data_message())
         self.trainer = trainer
+        if cfg.init == "chaos" and trainer is not old:
+            self.post({"type": "note", "message": "edge of chaos: " + "; ".join(init_scales(cfg)[1])})
         self.post({"type": "state", "playing": self.playing, "epoch": trainer.epoch_count, "config": cfg.to_dict()})
         self.publish()
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from actlab.app.playground.config import PlaygroundConfig, activation
+from actlab.app.playground.config import PlaygroundConfig, activation, edge_of_chaos
 from actlab.data.planar import make
 from actlab.engine.gradient import make_optimizer
 from actlab.engine.mlp import uniform_layer
@@ -51,20 +51,31 @@ def grid_points(cfg: PlaygroundConfig, side: int) -> Tensor:
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
 
 
+def init_scales(cfg: PlaygroundConfig) -> tuple[list[tuple[float, float]], list[str]]:
+    """(σw, σb) per layer (the output layer last) for W ~ N(0, σw²/fan_in), b ~ N(0, σb²), and notes: He
+    (√2, 0), LeCun (1, 0), or each hidden layer on the edge of chaos of the activation it feeds."""
+    if cfg.init != "chaos":
+        gain = math.sqrt(2.0) if cfg.init == "he" else 1.0
+        return [(gain, 0.0)] * (len(cfg.widths) + 1), []
+    points = [edge_of_chaos(a) for a in cfg.activations]
+    return [(w, b) for w, b, _ in points] + [(1.0, 0.0)], [note for _, _, note in points]
+
+
 def init_params(cfg: PlaygroundConfig, n_features: int) -> list[Tensor]:
     """[W1, b1, …, W_out, b_out] with W (S, out, in) and b (S, out, 1), one draw per seed."""
     sizes = [n_features, *cfg.widths, 1]
+    scales, _ = init_scales(cfg) if cfg.init != "torch" else ([], [])
     per_seed: list[list[Tensor]] = []
     for s in range(cfg.seed, cfg.seed + cfg.seeds):
         g = torch.Generator().manual_seed(s)
         layer: list[Tensor] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             if cfg.init == "torch":  # nn.Linear's default: W and b from U(±1/√fan_in)
                 W, b = uniform_layer(g, fan_in, fan_out, 1 / math.sqrt(fan_in))
-            else:  # He (gain 2) or LeCun (gain 1): W from N(0, gain/fan_in), b = 0
-                gain = 2.0 if cfg.init == "he" else 1.0
-                W = torch.randn(fan_out, fan_in, generator=g, dtype=torch.float64) * math.sqrt(gain / fan_in)
-                b = torch.zeros(fan_out, dtype=torch.float64)
+            else:  # W from N(0, σw²/fan_in), b from N(0, σb²)
+                sw, sb = scales[i]
+                W = torch.randn(fan_out, fan_in, generator=g, dtype=torch.float64) * (sw / math.sqrt(fan_in))
+                b = torch.randn(fan_out, generator=g, dtype=torch.float64) * sb
             layer += [W, b[:, None]]
         per_seed.append(layer)
     return [torch.stack([p[i] for p in per_seed]).float().requires_grad_(True) for i in range(len(per_seed[0]))]
@@ -98,6 +109,7 @@ class Trainer:
         feats = features(X, cfg.features)  # (F, N)
         self.X_train, self.y_train = feats[:, :n], y[:n]
         self.X_test, self.y_test = feats[:, n:], y[n:]
+        self.X_all = feats
         self.X_train_rows = self.X_train.T.contiguous()  # (N, F): minibatches are rows gathered per seed
         self.map_side = cfg.grid if cfg.seeds == 1 else min(cfg.grid, SEED_GRID)
         self.G = features(grid_points(cfg, self.map_side), cfg.features)
@@ -179,6 +191,10 @@ class Trainer:
             "map": self.output(z_map).reshape(-1, self.map_side, self.map_side),
         }
         header: dict[str, object] = {"epoch": self.epoch_count, "seeds": self.cfg.seeds, "side": self.map_side}
+        if single and self.cfg.widths and self.cfg.widths[-1] == 2:  # the feature space: as the last layer sees it
+            _, seen = self.forward(self.X_all, thumbs=True)
+            arrays["space"] = seen[-1][0].T  # (N, 2), the points in the data message's order
+            header["space_line"] = [*self.params[-2][0, 0].tolist(), float(self.params[-1][0, 0, 0])]
         if single:
             _, hidden = self.forward(self.G_thumb, thumbs=True)
             arrays["neurons"] = torch.cat([h[0] for h in hidden]).reshape(-1, THUMB, THUMB) if hidden \
@@ -187,6 +203,18 @@ class Trainer:
                                  for W in self.params[0::2]]
         self.acts.train()
         return header, {k: v.detach().float().numpy() for k, v in arrays.items()}
+
+    def state_dict(self, seed: int | None = None) -> dict[str, Tensor]:
+        """One seed's network (the first by default) as the state_dict of
+        `nn.Sequential(nn.Linear(F, w1), act1, nn.Linear(w1, w2), act2, …, nn.Linear(w_last, 1))`."""
+        k = 0 if seed is None else seed - self.cfg.seed
+        out: dict[str, Tensor] = {}
+        for i in range(len(self.params) // 2):
+            out[f"{2 * i}.weight"] = self.params[2 * i][k].detach().clone()
+            out[f"{2 * i}.bias"] = self.params[2 * i + 1][k, :, 0].detach().clone()
+            if i < len(self.acts):
+                out.update({f"{2 * i + 1}.{name}": v.detach().clone() for name, v in self.acts[i].state_dict().items()})
+        return out
 
     def data_message(self) -> dict[str, object]:
         """The points, once per dataset: the page draws them over the map."""

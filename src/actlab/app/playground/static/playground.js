@@ -63,6 +63,11 @@ function onText(msg) {
     setPlaying(msg.playing);
     if (msg.config) { status(""); }
   } else if (msg.type === "error") { status(msg.message); setPlaying(false); }
+  else if (msg.type === "note") { $("note").textContent = msg.message; }
+  else if (msg.type === "weights") {
+    const bytes = Uint8Array.from(atob(msg.base64), (c) => c.charCodeAt(0));
+    download(new Blob([bytes], {type: "application/octet-stream"}), msg.filename);
+  }
 }
 
 function decode(buf) {
@@ -83,6 +88,7 @@ function allValid() { return layerState.every((l) => l.valid); }
 
 // ---------- controls ----------
 function changed() {  // the page's configuration changed: tell the server, keep it in the URL
+  $("note").textContent = "";
   history.replaceState(null, "", "#" + encodeURIComponent(JSON.stringify(cfg)));
   if (allValid()) send({type: "config", config: cfg});
   else if (playing) send({type: "pause"});
@@ -123,6 +129,7 @@ function bindControls() {
     try { await navigator.clipboard.writeText(location.href); status(""); } catch (e) { status("copy this page's address: it restores the page"); }
   };
   $("export").onclick = exportPreset;
+  $("weights").onclick = () => send({type: "weights"});
 }
 
 function showValues() {
@@ -204,8 +211,12 @@ async function exportPreset() {
   const r = await fetch("/api/preset", {method: "POST", headers: {"Content-Type": "application/json"},
                                          body: JSON.stringify({config: cfg, epochs: Math.max(0, lastEpoch)})});
   if (!r.ok) { status((await r.json()).message); return; }
-  const url = URL.createObjectURL(new Blob([await r.text()], {type: "application/toml"}));
-  const a = document.createElement("a"); a.href = url; a.download = "playground-planar.toml"; a.click();
+  download(new Blob([await r.text()], {type: "application/toml"}), "playground-planar.toml");
+}
+
+function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a"); a.href = url; a.download = filename; a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
@@ -279,6 +290,8 @@ function render() {
   const side = header.side, heat = $("heatmap");
   paint(heat, arrays.map.values, 0, side, discrete, 1); drawPoints(heat);
   drawNeurons(arrays.neurons);
+  drawNetwork(header.weights);
+  drawSpace(arrays.space, header.space_line);
   drawSeeds(header, arrays, discrete);
   heat.dataset.epoch = header.epoch;
 }
@@ -300,6 +313,54 @@ function drawNeurons(neurons) {
       k++;
     });
   });
+}
+
+function drawNetwork(weights) {  // the first seed's links: width |w|, colour its sign
+  const c = $("network"), ctx = c.getContext("2d"), W = c.width, H = c.height;
+  ctx.clearRect(0, 0, W, H);
+  c.hidden = !weights;
+  if (!weights) return;
+  const sizes = [weights[0][0].length, ...weights.map((m) => m.length)];
+  const x = (l) => 12 + l * (W - 24) / (sizes.length - 1);
+  const y = (l, k) => H / 2 + (k - (sizes[l] - 1) / 2) * Math.min(14, (H - 12) / Math.max(1, sizes[l] - 1));
+  weights.forEach((m, l) => m.forEach((row, j) => row.forEach((w, i) => {
+    ctx.beginPath(); ctx.moveTo(x(l), y(l, i)); ctx.lineTo(x(l + 1), y(l + 1, j));
+    ctx.lineWidth = Math.min(5, 0.3 + 1.5 * Math.abs(w)); ctx.strokeStyle = `rgba(${(w > 0 ? POS : NEG).join(",")},0.75)`;
+    ctx.stroke();
+  })));
+  sizes.forEach((n, l) => { for (let k = 0; k < n; k++) {
+    ctx.beginPath(); ctx.arc(x(l), y(l, k), 4, 0, 2 * Math.PI); ctx.fillStyle = "#fff"; ctx.fill();
+    ctx.strokeStyle = "#555"; ctx.lineWidth = 1; ctx.stroke();
+  } });
+}
+
+function drawSpace(space, line) {  // the feature space: the last hidden layer's 2 outputs, and w·h + b = 0
+  $("space-box").hidden = !space;
+  if (!space || !data) return;
+  const c = $("space"), ctx = c.getContext("2d"), W = c.width, H = c.height, v = space.values, n = space.shape[0];
+  let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+  for (let k = 0; k < n; k++) for (const d of [0, 1]) {
+    const u = v[2 * k + d]; if (Number.isFinite(u)) { lo[d] = Math.min(lo[d], u); hi[d] = Math.max(hi[d], u); }
+  }
+  if (!Number.isFinite(lo[0])) { ctx.clearRect(0, 0, W, H); return; }
+  for (const d of [0, 1]) { const pad = 0.1 * (hi[d] - lo[d] || 1); lo[d] -= pad; hi[d] += pad; }
+  const side = 160, img = ctx.createImageData(side, side), [w1, w2, b] = line;
+  for (let r = 0; r < side; r++) for (let q = 0; q < side; q++) {
+    const h1 = lo[0] + (q + 0.5) / side * (hi[0] - lo[0]), h2 = hi[1] - (r + 0.5) / side * (hi[1] - lo[1]);
+    const col = color(w1 * h1 + w2 * h2 + b > 0 ? 0.5 : -0.5, false), p = 4 * (r * side + q);
+    img.data[p] = col[0]; img.data[p + 1] = col[1]; img.data[p + 2] = col[2]; img.data[p + 3] = 255;
+  }
+  const off = document.createElement("canvas"); off.width = off.height = side;
+  off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false; ctx.drawImage(off, 0, 0, W, H);
+  const showTest = $("show-test").checked;
+  for (let k = 0; k < n; k++) {
+    if (k >= data.n_train && !showTest) continue;
+    const px = (v[2 * k] - lo[0]) / (hi[0] - lo[0]) * W, py = (hi[1] - v[2 * k + 1]) / (hi[1] - lo[1]) * H;
+    ctx.beginPath(); ctx.arc(px, py, 3, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${(data.y[k] ? POS : NEG).join(",")})`; ctx.fill();
+    ctx.lineWidth = 1; ctx.strokeStyle = k >= data.n_train ? "#000" : "#fff"; ctx.stroke();
+  }
 }
 
 function drawSeeds(header, arrays, discrete) {

@@ -121,6 +121,25 @@ def test_out_of_bounds_requests_are_refused(page: Page, config: dict[str, Any], 
     assert header["epoch"] == 1
 
 
+def test_side_by_side_trains_in_lockstep(page: Page) -> None:
+    page.send("config", config={"versus": "tanh", "optimizer": "adam"})  # the same activation: the same network
+    page.until("frame")
+    for _ in range(3):
+        page.send("step")
+    header, arrays = page.until("frame")
+    while header["epoch"] < 3:
+        header, arrays = page.until("frame")
+    assert header["versus"] == "tanh" and arrays["map_b"].shape == arrays["map"].shape
+    assert abs(arrays["map_b"] - arrays["map"]).max() < 1e-5
+    assert arrays["train_loss_b"][0] == pytest.approx(arrays["train_loss"][0], abs=1e-6)
+    page.send("config", config={"versus": "relu"})
+    header, arrays = page.until("frame")
+    assert header["versus"] == "relu" and header["epoch"] == 0
+    page.send("config", config={"seeds": 4})
+    error, _ = page.until("error")
+    assert error["field"] == "versus" and "set seeds to 1" in error["message"]
+
+
 def test_many_seeds_are_one_batch_and_each_seed_trains_as_alone() -> None:
     many = Trainer(parse({"seeds": 4, "seed": 7, "optimizer": "adam", "batch": 25}))
     alone = Trainer(parse({"seeds": 1, "seed": 9, "optimizer": "adam", "batch": 25, "grid": 40}))
@@ -187,6 +206,8 @@ def test_endpoints_catalog_check_and_preset() -> None:
         assert not glu["ok"] and "one output per neuron" in glu["message"]
         toml = client.post("/api/preset", json={"config": {"activations": ["snake", "relu"]}, "epochs": 3}).text
         assert 'study = "planar"' in toml and 'activations = ["snake"]' in toml
+        toml = client.post("/api/preset", json={"config": {"activations": ["snake", "relu"], "versus": "gelu"}}).text
+        assert 'activations = ["snake", "gelu"]' in toml
 
 
 def test_the_preset_is_one_that_actlab_run_takes() -> None:
@@ -301,6 +322,14 @@ def test_the_page_trains_live_in_chromium(server: str, tmp_path: Any) -> None:
             assert page.is_disabled("#play")  # nothing runs
             formula.fill("x*tanh(softplus(x))")
             page.wait_for_selector("#play:not([disabled])")
+
+            page.fill("#versus", "relu")  # side by side
+            page.wait_for_selector("#versus-box:not([hidden])")
+            assert page.text_content("#versus-name") == "relu"
+            page.fill("#versus", "x*sigmoid(x")
+            page.wait_for_function("document.getElementById('versus-message').textContent.includes('never closed')")
+            page.fill("#versus", "")
+            page.wait_for_selector("#versus-box[hidden]", state="attached")
 
             page.fill("#seeds", "8")
             page.dispatch_event("#seeds", "change")

@@ -78,6 +78,9 @@ class PlaygroundConfig:
     target: float = 0.9
     """The test accuracy whose share of seeds the many-seeds view reports."""
     grid: int = 100
+    versus: str = ""
+    """Side by side: a second network, this activation in every hidden layer, the same data, seed and minibatch
+    order, trained in lockstep with the first ("" for none; one seed only)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +157,15 @@ def _check(cfg: PlaygroundConfig) -> None:
         _choice("features", f, FEATURES)
     if len(set(cfg.features)) != len(cfg.features):
         raise PlaygroundError("features: each feature once", "features")
+    if cfg.versus:
+        if cfg.seeds > 1:
+            raise PlaygroundError("versus: side by side trains one seed per activation; set seeds to 1", "versus")
+        if not cfg.widths:
+            raise PlaygroundError("versus: side by side needs a hidden layer", "versus")
+        try:
+            activation(cfg.versus)
+        except ActlabInputError as e:
+            raise PlaygroundError(f"versus: {e}", "versus") from None
     for i, spec in enumerate(cfg.activations):
         try:
             activation(spec)

@@ -36,12 +36,15 @@ def planar_preset(cfg: PlaygroundConfig, epochs: int = 0) -> str:
     if cfg.reg != "none" and cfg.reg_rate > 0:
         notes.append(f"the page's {cfg.reg} regularisation at {cfg.reg_rate} (the study: none)")
     notes.append(f"minibatches of {cfg.batch} (the study trains full batch: {steps} steps)")
+    activations = [cfg.activations[0] if cfg.activations else "identity"]
+    if cfg.versus and cfg.versus != activations[0]:
+        activations.append(cfg.versus)  # side by side: both, as the study's axis
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# actlab {__version__}, exported by `actlab playground` on {when}; run: actlab run FILE.toml",
              "# Not carried over:", *[f"#   {n}" for n in notes],
              'study = "planar"',
              f"datasets = [{json.dumps(cfg.dataset)}]",
-             f"activations = [{json.dumps(cfg.activations[0] if cfg.activations else 'identity')}]",
+             f"activations = [{', '.join(json.dumps(a) for a in activations)}]",
              f"widths = [{cfg.widths[0] if cfg.widths else 1}]",
              f"layers = {max(1, len(cfg.widths))}",
              f"optimizers = [{json.dumps(cfg.optimizer)}]",

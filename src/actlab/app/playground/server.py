@@ -57,7 +57,9 @@ class Session:
         self.latest: bytes | None = None
         self.cfg: PlaygroundConfig | None = None  # the last accepted configuration (the receiving side's view)
         self.trainer: Trainer | None = None  # the worker's
+        self.versus: Trainer | None = None  # side by side: the second network, trained in lockstep
         self.playing = False
+        self.closed = False
         self.thread = threading.Thread(target=self._run, name="actlab-playground-trainer", daemon=True)
 
     # --- the receiving side (event loop) ---------------------------------------------------------------
@@ -109,21 +111,32 @@ class Session:
     def post(self, msg: dict[str, Any]) -> None:
         with self.lock:
             self.texts.append(json.dumps(msg))
-        self.loop.call_soon_threadsafe(self.wake.set)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.wake.set)
+        except RuntimeError:  # the page has gone and its event loop with it: the thread ends
+            self.closed = True
 
     def publish(self) -> None:
         assert self.trainer is not None
-        frame = frames.encode(*self.trainer.frame())
+        header, arrays = self.trainer.frame()
+        if self.versus is not None:
+            _, other = self.versus.frame()
+            header["versus"] = self.versus.cfg.activations[0]
+            arrays.update({f"{k}_b": other[k] for k in ("train_loss", "test_loss", "train_acc", "test_acc", "map")})
+        frame = frames.encode(header, arrays)
         with self.lock:
             self.latest = frame
-        self.loop.call_soon_threadsafe(self.wake.set)
+        self._wake()
 
     def stop(self) -> None:
         self.commands.put(("stop", None))
 
     def _run(self) -> None:
         torch.set_num_threads(1)  # small tensors: one thread is fastest, and leaves the other cores free
-        while True:
+        while not self.closed:
             try:
                 kind, arg = self.commands.get(block=not self.playing)
             except queue.Empty:
@@ -143,6 +156,10 @@ class Session:
             return
         if self.trainer is None:
             return
+        if kind in ("train", "step") and self.versus is not None:
+            self.versus.epoch()
+        elif kind == "reset" and self.versus is not None:
+            self.versus.reset()
         if kind == "train":
             self.trainer.epoch()
             with self.lock:
@@ -184,10 +201,25 @@ class Session:
             trainer = Trainer(cfg)
             self.post(trainer.data_message())
         self.trainer = trainer
+        self._rebuild_versus(cfg, rebuilt=trainer is not old)
         if cfg.init == "chaos" and trainer is not old:
             self.post({"type": "note", "message": "edge of chaos: " + "; ".join(init_scales(cfg)[1])})
         self.post({"type": "state", "playing": self.playing, "epoch": trainer.epoch_count, "config": cfg.to_dict()})
         self.publish()
+
+
+    def _rebuild_versus(self, cfg: PlaygroundConfig, rebuilt: bool) -> None:
+        assert self.trainer is not None
+        if not cfg.versus:
+            self.versus = None
+            return
+        other = replace(cfg, activations=[cfg.versus] * len(cfg.widths))
+        if self.versus is not None and not rebuilt and self.versus.cfg.activations == other.activations:
+            self.versus.set_live(other)
+        else:
+            self.versus = Trainer(other, data=self.trainer.data)
+            if self.trainer.epoch_count:  # a live change to the first network only: start both afresh
+                self.trainer.reset()
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:

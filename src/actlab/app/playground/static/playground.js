@@ -130,6 +130,9 @@ function bindControls() {
   };
   $("export").onclick = exportPreset;
   $("weights").onclick = () => send({type: "weights"});
+  $("versus").addEventListener("input", () => {
+    clearTimeout(formulaTimers.versus); formulaTimers.versus = setTimeout(checkVersus, 250);
+  });
 }
 
 function showValues() {
@@ -142,6 +145,7 @@ function showConfig() {
        ["batch", "batch"], ["reg-rate", "reg_rate"], ["seed", "seed"], ["seeds", "seeds"], ["target", "target"]]) {
     $(id).value = cfg[key];
   }
+  $("versus").value = cfg.versus.startsWith("expr:") ? cfg.versus.slice(5) : cfg.versus;
   document.querySelectorAll("input[name=feature]").forEach((e) => { e.checked = cfg.features.includes(e.value); });
   showValues(); showLayers();
 }
@@ -205,6 +209,20 @@ async function checkFormula(i, card) {  // validated as you type, by the server'
   card.querySelector(".act-summary").textContent = v.ok ? v.summary : "";
   if (v.ok) cfg.activations[i] = spec;
   changed();
+}
+
+async function checkVersus() {  // side by side: a name, a spec or a formula, checked by the server
+  const text = $("versus").value.trim();
+  let spec = "", v = {ok: true};
+  if (text) {
+    v = await verdict(text);
+    if (!v.ok && !text.startsWith("expr:")) { const f = await verdict("expr:" + text); if (f.ok) v = f; }
+    spec = v.spec;
+  }
+  if ($("versus").value.trim() !== text) return;  // typed on meanwhile
+  $("versus-message").textContent = v.ok ? (v.summary || "") : v.message;
+  $("versus-message").className = v.ok ? "act-summary" : "act-message";
+  if (v.ok && spec !== cfg.versus) { cfg.versus = spec; curve = []; changed(); }
 }
 
 async function exportPreset() {
@@ -289,6 +307,7 @@ function render() {
   drawCurve();
   const side = header.side, heat = $("heatmap");
   paint(heat, arrays.map.values, 0, side, discrete, 1); drawPoints(heat);
+  drawVersus(header, arrays, discrete);
   drawNeurons(arrays.neurons);
   drawNetwork(header.weights);
   drawSpace(arrays.space, header.space_line);
@@ -313,6 +332,17 @@ function drawNeurons(neurons) {
       k++;
     });
   });
+}
+
+function drawVersus(header, arrays, discrete) {
+  $("versus-box").hidden = !header.versus;
+  if (!header.versus) return;
+  $("versus-name").textContent = header.versus;
+  $("loss-train-b").textContent = mean(arrays.train_loss_b.values).toFixed(3);
+  $("loss-test-b").textContent = mean(arrays.test_loss_b.values).toFixed(3);
+  $("acc-test-b").textContent = (100 * mean(arrays.test_acc_b.values)).toFixed(1) + " %";
+  const heat = $("heatmap-b");
+  paint(heat, arrays.map_b.values, 0, header.side, discrete, 1); drawPoints(heat);
 }
 
 function drawNetwork(weights) {  // the first seed's links: width |w|, colour its sign

@@ -312,3 +312,15 @@ def test_a_formula_with_a_learnable_parameter_trains_per_trial() -> None:
     r = compare(mlp, (X, y), "relu,expr:x*sigmoid(beta*x); beta=1.0", seeds=2, lr=[0.01], epochs=2)
     assert r.runs["expr:x*sigmoid(beta*x); beta=1.0"][0] == "vmap"
     assert all(math.isfinite(t.test) and not t.failed for t in r.trials)
+
+
+def test_the_example_in_docs_compare_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/compare.md's Python example, as a user copies it (fewer seeds and epochs, to stay fast)."""
+    text = (Path(__file__).parents[1] / "docs" / "compare.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "seeds=10" in code and "epochs=30" in code
+    code = code.replace("seeds=10", "seeds=2").replace("epochs=30", "epochs=2")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/compare.md", "exec"), {"__name__": "__docs__"})
+    assert (tmp_path / "trials.csv").read_text().count("\n") == 1 + 5 * 2 * 3
+    assert "<html" in (tmp_path / "compare.html").read_text()

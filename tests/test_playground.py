@@ -355,3 +355,65 @@ def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.
     assert exit_info.value.exit_code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'actlab[playground]'" in err
+
+
+def test_a_slow_page_gets_the_latest_frame_never_a_queue() -> None:
+    import asyncio
+
+    from actlab.app.playground.server import Session
+
+    loop = asyncio.new_event_loop()  # never run: the page takes nothing
+    session = Session(loop)
+    session.thread.start()
+    try:
+        session.handle(json.dumps({"type": "config", "config": {}}))
+        session.handle(json.dumps({"type": "play"}))
+        deadline = time.monotonic() + 20
+        while (session.trainer is None or session.trainer.epoch_count < 20) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.trainer is not None and session.trainer.epoch_count >= 20  # training went on
+        with session.lock:
+            frame, texts = session.latest, list(session.texts)
+        assert frame is not None and len(texts) <= 3  # one frame waiting (epoch 0's), a few JSON messages
+        assert frames.decode(frame)[0]["epoch"] <= 1
+    finally:
+        session.stop()
+        session.thread.join(10)
+        loop.close()
+
+
+def test_the_command_serves_and_ctrl_c_stops_it_cleanly() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "actlab", "playground", "--no-browser", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    try:
+        deadline, page = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and not page:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.2)
+        assert "actlab playground" in page
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/ws") as ws:  # a page that is training when Ctrl-C comes
+            ws.send(json.dumps({"type": "config", "config": {}}))
+            ws.send(json.dumps({"type": "play"}))
+            ws.recv(timeout=20)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and f"http://127.0.0.1:{port}/" in err

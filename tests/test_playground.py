@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import torch
 
 pytest.importorskip("starlette", reason="the playground's extra is not installed: pip install 'actlab[playground]'")
 pytest.importorskip("uvicorn", reason="the playground's extra is not installed: pip install 'actlab[playground]'")
@@ -178,6 +179,19 @@ def test_weights_export_is_a_state_dict_of_the_same_network(page: Page) -> None:
     assert torch.allclose(net(x)[:, 0], trainer.forward(trainer.X_test)[0][0], atol=1e-5)
     assert msg["filename"] == "playground-seed5-epoch1.pt"
     assert arrays["space"].shape == (500, 2) and len(header["space_line"]) == 3  # last hidden layer of width 2
+
+
+@pytest.mark.parametrize("widths, k", [([4, 2], 2), ([3], 3), ([4, 5], 0)])
+def test_the_feature_space_of_a_last_layer_of_two_or_three(widths: list[int], k: int) -> None:
+    trainer = Trainer(parse({"widths": widths, "activations": ["tanh"] * len(widths)}))
+    header, arrays = trainer.frame()
+    if not k:
+        assert "space" not in arrays and "space_line" not in header
+        return
+    assert arrays["space"].shape == (500, k) and len(header["space_line"]) == k + 1  # type: ignore[arg-type]
+    hidden = torch.tanh(trainer.params[0][0] @ trainer.X_all[:, :1] + trainer.params[1][0])[:, 0]
+    if len(widths) == 1:  # the first point as the one hidden layer sees it
+        assert torch.allclose(torch.from_numpy(arrays["space"][0]), hidden, atol=1e-6)
 
 
 def test_edge_of_chaos_initialisation() -> None:

@@ -109,8 +109,11 @@ class Session:
 
     # --- the worker thread --------------------------------------------------------------------------------
     def post(self, msg: dict[str, Any]) -> None:
+        """Queue a JSON message; a frame still waiting is older than it and is dropped, so every frame the
+        page gets after a message shows the state after that message."""
         with self.lock:
             self.texts.append(json.dumps(msg))
+            self.latest = None
         self._wake()
 
     def _wake(self) -> None:

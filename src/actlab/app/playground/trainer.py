@@ -191,9 +191,9 @@ class Trainer:
             "map": self.output(z_map).reshape(-1, self.map_side, self.map_side),
         }
         header: dict[str, object] = {"epoch": self.epoch_count, "seeds": self.cfg.seeds, "side": self.map_side}
-        if single and self.cfg.widths and self.cfg.widths[-1] == 2:  # the feature space: as the last layer sees it
+        if single and self.cfg.widths and self.cfg.widths[-1] in (2, 3):  # the feature space: as the last layer sees it
             _, seen = self.forward(self.X_all, thumbs=True)
-            arrays["space"] = seen[-1][0].T  # (N, 2), the points in the data message's order
+            arrays["space"] = seen[-1][0].T  # (N, 2 or 3), the points in the data message's order
             header["space_line"] = [*self.params[-2][0, 0].tolist(), float(self.params[-1][0, 0, 0])]
         if single:
             _, hidden = self.forward(self.G_thumb, thumbs=True)

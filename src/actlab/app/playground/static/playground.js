@@ -130,6 +130,7 @@ function bindControls() {
   };
   $("export").onclick = exportPreset;
   $("weights").onclick = () => send({type: "weights"});
+  dragToTurn();
   $("versus").addEventListener("input", () => {
     clearTimeout(formulaTimers.versus); formulaTimers.versus = setTimeout(checkVersus, 250);
   });
@@ -367,6 +368,7 @@ function drawNetwork(weights) {  // the first seed's links: width |w|, colour it
 function drawSpace(space, line) {  // the feature space: the last hidden layer's 2 outputs, and w·h + b = 0
   $("space-box").hidden = !space;
   if (!space || !data) return;
+  if (space.shape[1] === 3) { lastSpace = [space, line]; drawSpace3(space, line); return; }
   const c = $("space"), ctx = c.getContext("2d"), W = c.width, H = c.height, v = space.values, n = space.shape[0];
   let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
   for (let k = 0; k < n; k++) for (const d of [0, 1]) {
@@ -391,6 +393,71 @@ function drawSpace(space, line) {  // the feature space: the last hidden layer's
     ctx.fillStyle = `rgb(${(data.y[k] ? POS : NEG).join(",")})`; ctx.fill();
     ctx.lineWidth = 1; ctx.strokeStyle = k >= data.n_train ? "#000" : "#fff"; ctx.stroke();
   }
+}
+
+// a last hidden layer of 3: the points in its cube (each axis scaled to the points' range), seen from a
+// direction you change by dragging, and the output's separating plane w·h + b = 0 cut to the cube
+let view = {yaw: -0.6, pitch: 0.45}, lastSpace = null;
+
+function drawSpace3(space, line) {
+  const c = $("space"), ctx = c.getContext("2d"), W = c.width, H = c.height, v = space.values, n = space.shape[0];
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let k = 0; k < n; k++) for (let d = 0; d < 3; d++) {
+    const u = v[3 * k + d]; if (Number.isFinite(u)) { lo[d] = Math.min(lo[d], u); hi[d] = Math.max(hi[d], u); }
+  }
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
+  if (!Number.isFinite(lo[0])) return;
+  const mid = [0, 1, 2].map((d) => (lo[d] + hi[d]) / 2), half = [0, 1, 2].map((d) => (hi[d] - lo[d]) / 2 || 1);
+  const [cy, sy, cp, sp] = [Math.cos(view.yaw), Math.sin(view.yaw), Math.cos(view.pitch), Math.sin(view.pitch)];
+  const screen = ([a, b, z]) => {  // normalised cube coordinates → canvas
+    const u = a * cy - b * sy, depth = a * sy + b * cy;
+    return [W / 2 + u * W * 0.3, H / 2 - (z * cp - depth * sp) * H * 0.3];
+  };
+  const corners = [];
+  for (const a of [-1, 1]) for (const b of [-1, 1]) for (const z of [-1, 1]) corners.push([a, b, z]);
+  const edges = [];
+  corners.forEach((p, i) => corners.forEach((q, j) => {
+    if (j > i && p.filter((x, d) => x !== q[d]).length === 1) edges.push([p, q]);
+  }));
+  ctx.strokeStyle = "#ccc"; ctx.lineWidth = 1;
+  for (const [p, q] of edges) {
+    const [x1, y1] = screen(p), [x2, y2] = screen(q);
+    ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); ctx.stroke();
+  }
+  // the plane in normalised coordinates: Σ w_d·half_d·n_d + (b + Σ w_d·mid_d) = 0, cut by the cube's edges
+  const wn = [0, 1, 2].map((d) => line[d] * half[d]), bn = line[3] + [0, 1, 2].reduce((s, d) => s + line[d] * mid[d], 0);
+  const f = (p) => wn[0] * p[0] + wn[1] * p[1] + wn[2] * p[2] + bn;
+  const cut = [];
+  for (const [p, q] of edges) {
+    const fp = f(p), fq = f(q);
+    if ((fp < 0) !== (fq < 0)) { const t = fp / (fp - fq); cut.push(screen(p.map((x, d) => x + t * (q[d] - x)))); }
+  }
+  if (cut.length >= 3) {
+    const cx = cut.reduce((s, p) => s + p[0], 0) / cut.length, cyy = cut.reduce((s, p) => s + p[1], 0) / cut.length;
+    cut.sort((p, q) => Math.atan2(p[1] - cyy, p[0] - cx) - Math.atan2(q[1] - cyy, q[0] - cx));
+    ctx.beginPath(); cut.forEach(([x, y], j) => (j ? ctx.lineTo(x, y) : ctx.moveTo(x, y))); ctx.closePath();
+    ctx.fillStyle = "rgba(120,120,120,0.25)"; ctx.fill(); ctx.strokeStyle = "#666"; ctx.stroke();
+  }
+  const showTest = $("show-test").checked;
+  for (let k = 0; k < n; k++) {
+    if (k >= data.n_train && !showTest) continue;
+    const [px, py] = screen([0, 1, 2].map((d) => (v[3 * k + d] - mid[d]) / half[d]));
+    ctx.beginPath(); ctx.arc(px, py, 2.6, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${(data.y[k] ? POS : NEG).join(",")})`; ctx.fill();
+    ctx.lineWidth = 0.8; ctx.strokeStyle = k >= data.n_train ? "#000" : "#fff"; ctx.stroke();
+  }
+}
+
+function dragToTurn() {
+  let from = null;
+  $("space").addEventListener("pointerdown", (e) => { from = [e.clientX, e.clientY]; });
+  window.addEventListener("pointerup", () => { from = null; });
+  $("space").addEventListener("pointermove", (e) => {
+    if (!from || !lastSpace) return;
+    view.yaw += (e.clientX - from[0]) * 0.01;
+    view.pitch = Math.max(-1.5, Math.min(1.5, view.pitch + (e.clientY - from[1]) * 0.01));
+    from = [e.clientX, e.clientY]; drawSpace3(...lastSpace);
+  });
 }
 
 function drawSeeds(header, arrays, discrete) {

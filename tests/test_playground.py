@@ -431,3 +431,38 @@ def test_the_command_serves_and_ctrl_c_stops_it_cleanly() -> None:
             proc.wait()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and f"http://127.0.0.1:{port}/" in err
+
+
+def test_regenerate_draws_new_points(page: Page) -> None:
+    page.send("config", config={"dataset": "spiral", "noise": 0.3})
+    first, _ = page.until("data")
+    page.send("regenerate")
+    second, _ = page.until("data")
+    state, _ = page.until("state")
+    assert state["config"]["data_seed"] == 1 and second["x"] != first["x"] and len(second["x"]) == 500
+
+
+def test_a_link_restores_the_page(server: str) -> None:
+    exe = chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    import urllib.parse
+
+    cfg = {"dataset": "moons", "widths": [3, 3, 2], "activations": ["relu", "expr:x*sigmoid(x)", "snake(a=0.5)"],
+           "optimizer": "rmsprop", "seeds": 4, "features": ["x1", "x2", "x1*x2"]}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
+                                                               "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+            page.goto(server + "#" + urllib.parse.quote(json.dumps(cfg)), wait_until="load")
+            page.wait_for_selector("#play:not([disabled])")
+            assert page.input_value("#dataset") == "moons" and page.input_value("#optimizer") == "rmsprop"
+            assert page.input_value("#seeds") == "4" and page.is_checked("input[name=feature][value='x1*x2']")
+            layers = page.locator(".layer")
+            assert layers.count() == 3
+            assert layers.nth(1).locator(".act-formula").input_value() == "x*sigmoid(x)"
+            assert layers.nth(2).locator(".act-select").input_value() == "snake(a=0.5)"
+            page.wait_for_function("document.querySelectorAll('#seed-grid canvas').length === 4")
+        finally:
+            browser.close()

@@ -38,9 +38,15 @@ function stateOf(spec) {
                                   : {mode: "catalog", text: "", valid: true};
 }
 
+const LABELS = {sgd: "SGD", momentum: "SGD + momentum", adam: "Adam", rmsprop: "RMSprop", cross_entropy: "cross-entropy",
+                squared: "squared error", none: "none", l1: "L1", l2: "L2", torch: "torch default", he: "He",
+                lecun: "LeCun", chaos: "edge of chaos", cos_wave: "cos wave"};
+
 function fill(id, values) {
   $(id).innerHTML = "";
-  for (const v of values) { const o = document.createElement("option"); o.value = v; o.textContent = v; $(id).appendChild(o); }
+  for (const v of values) {
+    const o = document.createElement("option"); o.value = v; o.textContent = LABELS[v] || v; $(id).appendChild(o);
+  }
 }
 
 // ---------- the websocket ----------

@@ -216,6 +216,8 @@ def test_endpoints_catalog_check_and_preset() -> None:
         assert ok["ok"] and "monotonic" in ok["summary"] and "range" in ok["summary"]
         bad = client.get("/api/activation", params={"spec": "expr:x*foo(x)"}).json()
         assert not bad["ok"] and "unknown function" in bad["message"]
+        huge = client.get("/api/activation", params={"spec": "prelu(num_parameters=1_000_000_000)"}).json()
+        assert not huge["ok"] and "5 digits" in huge["message"]  # nothing allocated
         glu = client.get("/api/activation", params={"spec": "glu"}).json()
         assert not glu["ok"] and "one output per neuron" in glu["message"]
         toml = client.post("/api/preset", json={"config": {"activations": ["snake", "relu"]}, "epochs": 3}).text

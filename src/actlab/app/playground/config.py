@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -180,6 +181,9 @@ def activation(spec: str) -> torch.nn.Module:
         raise PlaygroundError("an activation: a catalog name or a formula")
     if len(spec) > 500:
         raise PlaygroundError("an activation spec of at most 500 characters")
+    if re.search(r"=\s*[+]?\d{5,}(?![\d.eEjJ])", spec.replace("_", "")):  # num_parameters=10**9 would allocate it
+        raise PlaygroundError(f"{spec}: an integer argument of 5 digits or more (a layer has at most "
+                              f"{BOUNDS['neurons'][1]} neurons); refused before anything is built")
     act = create(spec.strip())
     probe = torch.linspace(-2, 2, 24).reshape(2, 3, 4)
     try:

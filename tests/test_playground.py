@@ -468,3 +468,11 @@ def test_a_link_restores_the_page(server: str) -> None:
             page.wait_for_function("document.querySelectorAll('#seed-grid canvas').length === 4")
         finally:
             browser.close()
+
+
+def test_a_diverged_network_still_sends_frames() -> None:
+    trainer = Trainer(parse({"lr": 10.0, "activations": ["square", "square"], "loss": "cross_entropy"}))
+    for _ in range(5):
+        trainer.epoch()
+    header, arrays = frames.decode(frames.encode(*trainer.frame()))
+    assert not math.isfinite(float(arrays["train_loss"][0])) and header["epoch"] == 5

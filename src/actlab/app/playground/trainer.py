@@ -194,7 +194,8 @@ class Trainer:
         if single and self.cfg.widths and self.cfg.widths[-1] in (2, 3):  # the feature space: as the last layer sees it
             _, seen = self.forward(self.X_all, thumbs=True)
             arrays["space"] = seen[-1][0].T  # (N, 2 or 3), the points in the data message's order
-            header["space_line"] = [*self.params[-2][0, 0].tolist(), float(self.params[-1][0, 0, 0])]
+            line = torch.cat([self.params[-2][0, 0], self.params[-1][0, 0]]).nan_to_num(0.0, 1e3, -1e3)
+            header["space_line"] = line.tolist()  # JSON has no NaN: a diverged network's line is drawn at 0
         if single:
             _, hidden = self.forward(self.G_thumb, thumbs=True)
             arrays["neurons"] = torch.cat([h[0] for h in hidden]).reshape(-1, THUMB, THUMB) if hidden \

@@ -71,3 +71,23 @@ def test_classes_are_equal_functions_off_the_grid(screened) -> None:
         for m in k.members:
             got = actlab.create(m.spec).double()(x).detach()
             assert torch.allclose(got, ref, rtol=1e-6, atol=1e-6, equal_nan=True), (k.representative.label, m.label)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("expr:x*sigmoid(x)", "expr:sigmoid(x)*x"),
+    ("expr:(x + x)", "expr:2*x"),
+    ("expr:max(x, x)", "expr:x"),
+    ("expr:(sinc(x/pi) + x)", "expr:sin(x)/x + x"),
+])
+def test_canonical_forms_agree_for_equal_formulas(a: str, b: str) -> None:
+    from actlab.studies.search.space import canonical
+
+    assert canonical(a) == canonical(b)
+
+
+def test_canonical_reads_only_whitelisted_formulas() -> None:
+    from actlab.studies.search.space import canonical
+
+    with pytest.raises(actlab.SpecError):
+        canonical("expr:__import__('os').getcwd()")
+    assert canonical("expr:x*sigmoid(beta*x); beta=1") == "x*exp(beta*x)/(exp(beta*x) + 1)"

@@ -150,3 +150,51 @@ def screen(candidates: list[Candidate]) -> Screened:
         m = equivalence.match(k.representative.spec)
         k.catalog = m.name if m else ""
     return Screened(len(candidates), kept, rejected)
+
+
+def canonical(spec: str, seconds: float = 2.0) -> str:
+    """A readable canonical form of a formula spec by sympy (`sympy.simplify`, at most `seconds` where a timer can
+    interrupt it; else the unsimplified expression): x*sigmoid(x) and sigmoid(x)*x both read 'x/(1 + exp(-x))'.
+    The formula is first checked by actlab's whitelist (building it), then read into sympy through the same
+    names: torch's normalised sinc(u) is sin(pi*u)/(pi*u); where(c, a, b) a Piecewise."""
+    import ast
+    import signal
+    import threading
+
+    import sympy as sp
+
+    from actlab.catalog.expression import Expression, split_parameters
+
+    Expression(spec[5:] if spec.startswith("expr:") else spec)  # the whitelist: nothing else is read below
+    formula, values, _ = split_parameters(spec[5:] if spec.startswith("expr:") else spec)
+    x = sp.Symbol("x", real=True)
+    names = {"x": x, "pi": sp.pi, "e": sp.E, **{n: sp.Symbol(n, real=True) for n in values},
+             "exp": sp.exp, "log": sp.log, "log1p": lambda u: sp.log(1 + u), "expm1": lambda u: sp.exp(u) - 1,
+             "sqrt": sp.sqrt, "abs": sp.Abs, "sign": sp.sign, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+             "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "asinh": sp.asinh, "atan": sp.atan, "erf": sp.erf,
+             "erfc": sp.erfc, "sigmoid": lambda u: 1 / (1 + sp.exp(-u)), "softplus": lambda u: sp.log(1 + sp.exp(u)),
+             "relu": lambda u: sp.Max(u, 0), "gelu": lambda u: u * (1 + sp.erf(u / sp.sqrt(2))) / 2,
+             "silu": lambda u: u / (1 + sp.exp(-u)), "sinc": lambda u: sp.sin(sp.pi * u) / (sp.pi * u), "min": sp.Min,
+             "max": sp.Max, "clamp": lambda u, lo, hi: sp.Min(sp.Max(u, lo), hi),
+             "where": lambda c, a, b: sp.Piecewise((a, c), (b, True))}
+    tree = ast.parse(formula, mode="eval")
+    expr = eval(compile(tree, "<formula>", "eval"), {"__builtins__": {}}, names)  # noqa: S307 (whitelisted above)
+
+    def simplified() -> str:
+        return sp.sstr(sp.simplify(expr))
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return sp.sstr(expr)
+
+    def stop(signum: int, frame: object) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return simplified()
+    except TimeoutError:
+        return sp.sstr(expr)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

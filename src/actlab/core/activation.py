@@ -15,6 +15,11 @@ it whenever it returns a tensor; the conformance suite proves that its derivativ
 form everywhere, the documented value at every kink included, so on finite inputs the two paths
 differ only in cost and float rounding. At ±inf forward gives torch's values (silu(−inf) and
 gelu(±inf) are nan, as with torch.nn); `exact(x)` and `derivative(x)` give the limits.
+
+torch.func: `_Exact` has a generated vmap rule and a closed-form `jvp`, so vmap, grad, jacrev, jvp, hessian and
+functional_call ensembles work on every entry (tests/test_torch_func.py). Under a transform the maths run out of
+place (`_OutOfPlace`), nothing compiles, torch's kernels give way in forward mode and where a transform batches the
+parameters, and a stochastic entry draws its noise from torch's generator as vmap's `randomness=` says.
 """
 
 from __future__ import annotations

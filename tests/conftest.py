@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from typing import Any
+
+import pytest
 import torch
 
 import actlab
+
+
+def chromium() -> str:
+    """Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded), or a skip."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it where it can)")
+    return exe
+
+
+def local_only(outside: list[str]) -> Any:
+    """A Playwright route handler that lets file:, data: and localhost requests through and aborts (and records
+    in `outside`) every other one."""
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:")) or re.match(r"(https?|wss?)://(localhost|127\.0\.0\.1)(:\d+)?/", url):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+
+    return route
 
 
 def make64(spec: str) -> actlab.AbstractActivation:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import shutil
 import socket
 import threading
 import time
@@ -31,6 +29,7 @@ from actlab.app.playground.config import BOUNDS, PlaygroundConfig, PlaygroundErr
 from actlab.app.playground.preset import planar_preset  # noqa: E402
 from actlab.app.playground.server import create_app  # noqa: E402
 from actlab.app.playground.trainer import Trainer  # noqa: E402
+from conftest import chromium, local_only  # noqa: E402
 
 SNAKE_AND_FORMULA = {"activations": ["snake", "expr:x*tanh(softplus(x))"], "loss": "cross_entropy",
                      "optimizer": "adam", "lr": 0.03}
@@ -250,12 +249,6 @@ def test_config_parse_rejects_and_defaults() -> None:
 # ---------------------------------------------------------------- the page in a real browser
 
 
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it where it can)")
-    return exe
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
@@ -286,20 +279,12 @@ def test_the_page_trains_live_in_chromium(server: str, tmp_path: Any) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     outside: list[str] = []
 
-    def only_localhost(route: Any) -> None:
-        url = route.request.url
-        if re.match(r"(https?|wss?)://(localhost|127\.0\.0\.1)(:\d+)?/", url) or url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
                                                                "--disable-dev-shm-usage"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", only_localhost)
+            page.route("**/*", local_only(outside))
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server, wait_until="load")

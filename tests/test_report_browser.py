@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from actlab.studies.planar.study import plan as planar_plan
 from actlab.studies.runner import execute
 from actlab.studies.single_sample.study import SingleSampleConfig
 from actlab.studies.single_sample.study import plan as single_plan
+from conftest import chromium  # noqa: E402
 
 PROBE = """<script>
 window.addEventListener('load', () => {
@@ -29,12 +29,6 @@ window.addEventListener('load', () => {
 });
 </script>"""
 
-
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if exe is None:
-        pytest.skip("no Chromium here (CI installs Debian's chromium package)")
-    return exe
 
 
 @pytest.fixture(scope="module")

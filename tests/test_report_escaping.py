@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -27,6 +26,7 @@ from actlab.studies.planar.study import plan as planar_plan
 from actlab.studies.runner import execute
 from actlab.studies.single_sample.study import SingleSampleConfig
 from actlab.studies.single_sample.study import plan as single_plan
+from conftest import chromium, local_only  # noqa: E402
 
 FORMULAS = ["expr:where(x<abs(x), x, 0)", "expr:where(x>0, x, 0)"]
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -69,32 +69,18 @@ def test_no_script_and_no_unescaped_markup_in_the_html(report: Path) -> None:
     assert "&amp;amp;" in page  # the literal '&amp;' of the run record, escaped once more
 
 
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it where it can)")
-    return exe
-
 
 def test_the_page_shows_the_strings_literally_and_runs_nothing(report: Path) -> None:
     exe = chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     outside: list[str] = []
 
-    def only_the_file(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:")) or re.match(r"https?://(localhost|127\.0\.0\.1)(:\d+)?/", url):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
                                                                "--disable-dev-shm-usage"])
         try:
             page = browser.new_page()
-            page.route("**/*", only_the_file)
+            page.route("**/*", local_only(outside))
             dialogs: list[str] = []
 
             def dialog(d: Any) -> None:

@@ -434,3 +434,20 @@ def test_bad_arguments_name_what_is_allowed(call, error, words) -> None:
     with pytest.raises(error) as info:
         call(nn.Sequential(nn.Linear(3, 2), nn.ReLU()))
     assert words in str(info.value)
+
+
+def test_a_formula_the_analyser_cannot_bound_is_diagnosed_not_refused() -> None:
+    """exp(−|x − cosh x|): f′ overflows far out, so the analyser gives no Lipschitz constant and no active range;
+    the monitor still runs (the search trains such candidates): dead units counted, saturation unknown (nan)."""
+    import math
+
+    import torch
+
+    import actlab
+
+    spec = "expr:exp(-b3*abs((x) - (cosh(x)))); b3=1.0"
+    assert actlab.analysis.measure.slope_profile(spec)["lipschitz"] is None
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), actlab.create(spec))
+    (layer,) = actlab.diagnose(model, torch.randn(50, 3)).layers
+    assert layer["dead_fraction"] == 0.0 and math.isnan(layer["saturated_fraction"])

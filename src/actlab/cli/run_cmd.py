@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from actlab.core.errors import ActlabInputError
 from actlab.studies.page import summary_tables
 from actlab.studies.registry import default_run, resolve, resolve_default
-from actlab.studies.runner import AUTO, BACKENDS, admit, execute, plan_summary, resources
+from actlab.studies.runner import AUTO, BACKENDS, admit, estimated_plan, plan_summary, resources, run_study
 
 DEFAULT_STORE = Path("actlab-runs/results.db")
 
@@ -55,10 +55,16 @@ def run_command(
     for (study, cfg), (_, batches) in zip(stages, plans):
         admit(study.name, cfg, batches)  # a batch that cannot fit in memory: refused before anything runs
     if dry_run:
-        for study, batches in plans:
-            summary = plan_summary(batches, store)
+        for (study, cfg), (_, batches) in zip(stages, plans):
+            everything = estimated_plan(study, cfg, batches)
+            summary = plan_summary(everything, store)
             typer.echo(summary.text(study.name, store))
-            typer.echo(resources(batches, backend, workers, device, threads).text())
+            if study.staged:
+                later = sum(len(b) for b in everything) - sum(len(b) for b in batches)
+                typer.echo(f"{study.name} runs in stages: the first holds {sum(len(b) for b in batches)} trials; "
+                           f"the later stages' {later} trials are planned from its results as it runs (counted "
+                           "here at the sizes its rules give them)")
+            typer.echo(resources(everything, backend, workers, device, threads).text())
         return
     command = " ".join(["actlab", *sys.argv[1:]])
     console = Console() if Console().is_terminal else Console(width=160)
@@ -66,9 +72,9 @@ def run_command(
     # a default run's stages are named by their presets (three are planar: the study's and the article's)
     labels = [p.removeprefix("default-").removesuffix(".toml") for _, p in default_run()] if default else \
         [study.name for study, _ in plans]
-    for i, ((study, batches), label) in enumerate(zip(plans, labels)):
+    for i, ((study, batches), (_, cfg), label) in enumerate(zip(plans, stages, labels)):
         start = time.perf_counter()
-        result = _run_one(label, batches, store, backend, workers, device, threads, quiet, command)
+        result = _run_one(label, study, cfg, batches, store, backend, workers, device, threads, quiet, command)
         if all(later.name != study.name for later, _ in plans[i + 1:]):  # a study's tables once, after its last stage
             for table in summary_tables(store, study.name):
                 console.print(table)
@@ -99,8 +105,8 @@ def _workers(text: str) -> int | str:
     return n
 
 
-def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: int | str, device: str,
-             threads: int | None, quiet: bool, command: str) -> Any:
+def _run_one(name: str, study: Any, cfg: Any, batches: list[Any], store: Path, backend: str, workers: int | str,
+             device: str, threads: int | None, quiet: bool, command: str) -> Any:
     err = Console(stderr=True)
     summary = plan_summary(batches, store)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
@@ -114,8 +120,11 @@ def _run_one(name: str, batches: list[Any], store: Path, backend: str, workers: 
             if t.elapsed:
                 progress.update(task, rate=f"{t.completed / t.elapsed:,.0f}/s")
 
-        return execute(batches, store, backend=backend, workers=workers, device=device, threads=threads,
-                       on_batch=advance, command=command)
+        def grow(more: list[Any]) -> None:  # a staged study's next stage, planned from the last one's results
+            progress.update(task, total=(progress.tasks[0].total or 0) + plan_summary(more, store).todo)
+
+        return run_study(study, cfg, store, batches=batches, on_stage=grow, backend=backend, workers=workers,
+                         device=device, threads=threads, on_batch=advance, command=command)
 
 
 def _check_device(device: str) -> None:

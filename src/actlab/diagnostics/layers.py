@@ -75,8 +75,10 @@ def profile(act: AbstractActivation) -> Profile:
     if key is not None and key in _PROFILES:
         return _PROFILES[key]
     report = slope_profile(act)
-    slope = float(report["lipschitz"])
-    lo, hi = (float(v) for v in report["active_range"])
+    # None where the analyser cannot say (f' not finite somewhere on the real line: exp(-|x - cosh(x)|)): nan,
+    # as for `mixed`, and the threshold falls back to its slope-free rule
+    slope = math.nan if report["lipschitz"] is None else float(report["lipschitz"])
+    lo, hi = (math.nan, math.nan) if report["active_range"] is None else (float(v) for v in report["active_range"])
     result = Profile(slope if math.isfinite(slope) else math.nan, (lo, hi))
     if key is not None:
         _PROFILES[key] = result

@@ -108,21 +108,23 @@ class Run:
 def train(build: Callable[[int], nn.Module], splits: Splits | dict[int, Splits], task: Task, seeds: list[int],
           lrs: list[float], *, optimizer: str | type = "adam", epochs: int = 10, batch_size: int = 64,
           hyper: dict | None = None, vectorize: bool | str = True,
-          pairs: list[tuple[int, float]] | None = None) -> Run:
+          pairs: list[tuple[int, float]] | None = None, diagnose: bool = True) -> Run:
     """Train every (seed, lr) trial; members are ordered seed-major. `splits`: one split for every seed, or
     each seed's own (equal sizes). `optimizer`: a name in `engine.optim.NAMES` or a torch.optim class (SGD,
     Adam, AdamW, RMSprop run vectorized, any other one trial at a time). `pairs`: the (seed, lr) trials to run,
     where they are not the whole grid (a resumed run's rest). `vectorize`: True (one vmapped ensemble where vmap
-    takes the model), False (one trial after another), or "auto": whichever a timed step says is faster here."""
+    takes the model), False (one trial after another), or "auto": whichever a timed step says is faster here.
+    `diagnose`: the monitor at the selected epoch (`Member.layers`; False: none, as a search's screening rungs)."""
     if isinstance(splits, Splits):
         splits = dict.fromkeys([*seeds, *(s for s, _ in pairs or ())], splits)
     with auto_fuse(False):  # every trial builds fresh activation objects: compiling each one's kernels costs seconds
-        return _train(build, splits, task, seeds, lrs, optimizer, epochs, batch_size, hyper, vectorize, pairs)
+        return _train(build, splits, task, seeds, lrs, optimizer, epochs, batch_size, hyper, vectorize, pairs,
+                      diagnose)
 
 
 def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, seeds: list[int],
            lrs: list[float], optimizer: str | type, epochs: int, batch_size: int, hyper: dict | None,
-           vectorize: bool | str, pairs: list[tuple[int, float]] | None) -> Run:
+           vectorize: bool | str, pairs: list[tuple[int, float]] | None, diagnose: bool = True) -> Run:
     name = optimizer if isinstance(optimizer, str) else CLASSES.get(optimizer)
     pairs = pairs if pairs is not None else [(s, lr) for s in seeds for lr in lrs]
     members = [Member(s, lr) for s, lr in pairs]
@@ -138,13 +140,13 @@ def _train(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
         reason = slower
     else:
         try:
-            _vmapped(build, splits, task, members, name, epochs, batch_size, hyper or {})
+            _vmapped(build, splits, task, members, name, epochs, batch_size, hyper or {}, diagnose)
             return _timed(Run(members, "vmap", "", time.perf_counter() - start, epochs))
         except Exception as e:  # vmap cannot take this model: train the trials one after another
             reason = f"vmap could not train this model ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
             members = [Member(s, lr) for s, lr in pairs]
     for m in members:
-        _alone(build, splits, task, m, optimizer if name is None else name, epochs, batch_size, hyper or {})
+        _alone(build, splits, task, m, optimizer if name is None else name, epochs, batch_size, hyper or {}, diagnose)
     return _timed(Run(members, "sequential", reason, time.perf_counter() - start, epochs))
 
 
@@ -190,7 +192,7 @@ def _stacked(members: list[Member], splits: dict[int, Splits], part: str) -> tup
 
 
 def _vmapped(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, members: list[Member],
-             name: str, epochs: int, batch_size: int, hyper: dict) -> None:
+             name: str, epochs: int, batch_size: int, hyper: dict, diagnose: bool = True) -> None:
     X, y, per_member = _stacked(members, splits, "train")
     n = X.shape[1] if per_member is not None else len(X)
     rows = torch.arange(len(members), device=X.device)[:, None]
@@ -249,7 +251,7 @@ def _vmapped(build: Callable[[int], nn.Module], splits: dict[int, Splits], task:
         m.val_metric, m.test_metric = float(best_val[j]), float(test[j])
         model = build(m.seed)
         model.load_state_dict({**{k: v[j] for k, v in best.items()}, **{k: v[j] for k, v in best_buffers.items()}})
-        m.layers = monitor(model, splits[m.seed].val, task)
+        m.layers = monitor(model, splits[m.seed].val, task) if diagnose else []
 
 
 @torch.no_grad()
@@ -267,7 +269,7 @@ def _evaluate(base: nn.Module, params: dict, buffers: dict, split: tuple[Tensor,
 
 
 def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: Task, m: Member,
-           optimizer: str | type, epochs: int, batch_size: int, hyper: dict) -> None:
+           optimizer: str | type, epochs: int, batch_size: int, hyper: dict, diagnose: bool = True) -> None:
     """One trial with torch.optim itself: the same seeds, order and selection as the ensemble."""
     split = splits[m.seed]
     X, y = split.train
@@ -303,7 +305,7 @@ def _alone(build: Callable[[int], nn.Module], splits: dict[int, Splits], task: T
     model.eval()
     with torch.no_grad():
         m.val_metric, m.test_metric = best_val, float(task.metric(model(split.test[0]), split.test[1]))
-    m.layers = monitor(model, split.val, task)
+    m.layers = monitor(model, split.val, task) if diagnose else []
 
 
 def peak_memory(build: Callable[[int], nn.Module], split: Splits, task: Task, members: int, batch_size: int,

@@ -40,8 +40,11 @@ def read(store: str | Path) -> Contents:
     from actlab.studies.registry import studies
 
     with Store(store, create=False) as s:
-        out = Contents(Path(store), s.runs(), s.distinct("activation"))
-        for name, study in studies().items():
+        registered = studies()
+        apart = {a for n, st in registered.items() if not st.in_catalog for a in s.distinct("activation", n)}
+        apart -= {a for n, st in registered.items() if st.in_catalog for a in s.distinct("activation", n)}
+        out = Contents(Path(store), s.runs(), [a for a in s.distinct("activation") if a not in apart])
+        for name, study in registered.items():
             trials = list(s.trials(name))
             if trials:
                 out.results[name] = study.results(Stored(name, trials, s))

@@ -14,6 +14,13 @@ A study is one folder, `actlab/studies/<name>/`, whose `__init__.py` defines `ST
   terminal summary and its claims read.
 - `section(results) -> Section | None`, `summary(results) -> list[rich.Table]`, `claims` (the
   study's rows of the claims ledger, reading `results`).
+- Staged studies only (successive halving: which trials run next depends on results): `next_stage(config,
+  stored) -> list[Batch]`, the batches of the first stage the store does not yet complete, planned from the
+  stored trials of the stages before ([] once every stage is complete); `plan(config)` is stage 0. It reads
+  stored results only, so a resumed run replans the same stages from the same store. `stand_ins(config)`:
+  batches as large as the later stages will be (stage 0's first trials at the later stages' budgets), which
+  `--dry-run` and the estimate count, since which trials a later stage holds is known only once the stages
+  before it ran. The runner (`runner.run_study`) runs stage after stage.
 
 The registry (`actlab.studies.registry`) is the single list of studies; other packages add theirs
 through the `actlab.studies` entry-point group.
@@ -111,6 +118,17 @@ class Study:
     """Preset files (in `presets/`) that join the default `actlab run`, in order."""
     size_keys: Sequence[str] = field(default_factory=tuple)
     """Config keys that scale a batch's memory (the conformance suite tries an absurd value of each)."""
+    in_catalog: bool = True
+    """Its activations join the report's catalog and depth sections (a search's thousands of candidates do not:
+    its own section shows its finalists)."""
+    next_stage: Callable[[Any, Stored], list[Batch]] | None = None
+    """A staged study's next stage, planned from its stored trials (see the module's docstring)."""
+    stand_ins: Callable[[Any], list[Batch]] | None = None
+    """A staged study's later stages as stand-in batches of their size (what `--dry-run` counts)."""
+
+    @property
+    def staged(self) -> bool:
+        return self.next_stage is not None
 
     def preset(self, name: str) -> Path:
         return self.presets / name

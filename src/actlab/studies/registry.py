@@ -17,7 +17,7 @@ from typing import Any
 from actlab.core.errors import UnknownNameError
 from actlab.studies.protocol import Study
 
-BUILTIN = ("single_sample", "planar", "benchmark", "noise", "compare")
+BUILTIN = ("single_sample", "planar", "benchmark", "noise", "compare", "search")
 """Packages under actlab.studies, each defining `STUDY`."""
 GROUP = "actlab.studies"
 _EXTRA: list[Study] = []

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,10 @@ from actlab.core.threads import free_cores, threads_for, torch_threads
 from actlab.results.store import Store, TrialRecord
 from actlab.studies.estimate import PlanSummary, admit, plan_summary
 from actlab.studies.plan import Batch
+from actlab.studies.protocol import Stored, Study
 
-__all__ = ["AUTO", "BACKENDS", "Job", "PlanSummary", "admit", "execute", "plan_summary", "resources", "run_batch"]
+__all__ = ["AUTO", "BACKENDS", "Job", "PlanSummary", "admit", "estimated_plan", "execute", "plan_summary", "resources",
+           "run_batch", "run_study"]
 
 BACKENDS = ("local", "process", "ray")
 AUTO = "auto"
@@ -51,6 +53,9 @@ class RunSummary:
     ran: int
     batches: int
     seconds: float
+    plan: list[Batch] = field(default_factory=list)
+    """Every batch planned, each stage's in turn (`run_study`; `execute` leaves it empty)."""
+    stages: int = 1
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,44 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
             if on_batch:
                 on_batch(len(records))
     return RunSummary(planned, planned - sum(len(b) for b in todo), ran, len(todo), time.perf_counter() - start)
+
+
+def run_study(study: Study, config: Any, store_path: str | Path, *, batches: list[Batch] | None = None,
+              on_stage: Callable[[list[Batch]], None] | None = None, **how: Any) -> RunSummary:
+    """Run a study's whole plan: `plan(config)` (or `batches`, its plan already made), then, for a staged study,
+    each next stage its `next_stage` plans from the store, until it plans nothing. `on_stage(batches)` before each
+    stage after the first (a progress bar's total grows); `how`: `execute`'s keywords. The summary adds the
+    stages up: a resumed run skips whole stored stages and replans the same promotions from the same results."""
+    batches = study.plan(config) if batches is None else batches
+    total = RunSummary(0, 0, 0, 0, 0.0, [], 0)
+    seen: set[str] = set()
+    while batches:
+        out = execute(batches, store_path, **how)
+        total.planned += out.planned
+        total.stored_before += out.stored_before
+        total.ran += out.ran
+        total.batches += out.batches
+        total.seconds += out.seconds
+        total.plan += batches
+        total.stages += 1
+        seen |= {t.id for b in batches for t in b.trials}
+        if study.next_stage is None:
+            break
+        with Store(store_path, create=False) as store:
+            stored = Stored(study.name, list(store.trials(study.name)))
+        batches = study.next_stage(config, stored)
+        again = [t.id for b in batches for t in b.trials if t.id in seen]
+        if again:  # a stage planned twice would loop for ever
+            raise RuntimeError(f"study {study.name}: next_stage planned trials of a stage already run ({again[0]})")
+        if batches and on_stage:
+            on_stage(batches)
+    return total
+
+
+def estimated_plan(study: Study, config: Any, batches: list[Batch] | None = None) -> list[Batch]:
+    """The batches `--dry-run` counts: the plan, and a staged study's stand-ins for its later stages."""
+    batches = study.plan(config) if batches is None else batches
+    return batches + (study.stand_ins(config) if study.stand_ins else [])
 
 
 def _results(todo: list[Batch], backend: str, workers: int | str, device: str, threads: int | None,

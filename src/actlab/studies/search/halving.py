@@ -12,6 +12,7 @@ model, a loss that turns non-finite from the start) scores nan and is never prom
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,12 +40,16 @@ class RungResult:
     promoted: list[str] = field(default_factory=list)
 
 
+def best(scores: dict[str, float], n: int) -> list[str]:
+    """The `n` best candidates by score (ties: the order given; nan never)."""
+    ranked = sorted(((s, i, c) for i, (c, s) in enumerate(scores.items()) if not math.isnan(s)),
+                    key=lambda t: (-t[0], t[1]))
+    return [c for _, _, c in ranked[:n]]
+
+
 def promote(scores: dict[str, float], keep: float) -> list[str]:
     """The best ⌈keep·n⌉ candidates by score (at least one; ties: the order given; nan never)."""
-    ranked = sorted((s, i, c) for i, (c, s) in enumerate(scores.items()) if not math.isnan(s))
-    ranked.sort(key=lambda t: (-t[0], t[1]))
-    n = max(1, math.ceil(keep * len(scores)))
-    return [c for _, _, c in ranked[:n]]
+    return best(scores, max(1, math.ceil(keep * len(scores))))
 
 
 def successive_halving(candidates: Sequence[str], rungs: Sequence[Rung],
@@ -63,29 +68,50 @@ def successive_halving(candidates: Sequence[str], rungs: Sequence[Rung],
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def splits(dataset: str, seed: int, device: str = "cpu") -> ensemble.Splits:
+    """`dataset`'s split for `seed` as tensors (cached per process: a rung trains many candidates on the same)."""
+    p = realdata.split(dataset, seed)
+    return ensemble.Splits(*((torch.as_tensor(getattr(p, f"X_{k}"), device=device),
+                              torch.as_tensor(getattr(p, f"y_{k}"), device=device)) for k in ("train", "val", "test")))
+
+
+def unseen(s: ensemble.Splits) -> ensemble.Splits:
+    """`s` with its test part left out (no rows): a rung decides on validation and never reads the test split."""
+    return ensemble.Splits(s.train, s.val, (s.val[0][:0], s.val[1][:0]))
+
+
+def mlp(spec: str, inputs: int, classes: int, width: int, depth: int, seed: int) -> nn.Module:
+    """inputs → (width, the candidate) × depth → classes; the candidate built before the seed is set, so every
+    candidate draws the same weights for a seed."""
+    act = create(spec)
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Linear(inputs if i == 0 else width, width), copy.deepcopy(act)]
+    return nn.Sequential(*layers, nn.Linear(width, classes))
+
+
+def score(spec: str, dataset: str, epochs: int, seeds: int, *, width: int = 32, depth: int = 2, lr: float = 0.003,
+          batch_size: int = 64, device: str = "cpu") -> tuple[float, list[float], str]:
+    """One candidate on one task: (the mean over seeds 0..seeds−1 of the best validation accuracy within `epochs`,
+    each seed's, why it failed ('' if it did not)). A failure scores nan."""
+    parts = {s: unseen(splits(dataset, s, device)) for s in range(seeds)}
+    first = parts[0]
+    inputs, classes = first.train[0].shape[1], int(torch.cat([first.train[1], first.val[1]]).max()) + 1
+    try:
+        run = ensemble.train(lambda seed: mlp(spec, inputs, classes, width, depth, seed).to(device), parts,
+                             ensemble.classification(), list(range(seeds)), [lr], epochs=epochs, batch_size=batch_size,
+                             diagnose=False)
+    except Exception as e:  # the candidate breaks the model: it scores nothing and is never promoted
+        return math.nan, [math.nan] * seeds, f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    vals = [max((v for v in m.val_curve if math.isfinite(v)), default=math.nan) for m in run.members]
+    failed = next((m.failed for m in run.members if m.failed), "")
+    return float(sum(vals) / len(vals)), vals, failed
+
+
 def train_candidates(specs: list[str], rung: Rung, *, dataset: str = "digits", width: int = 32, depth: int = 2,
                      lr: float = 0.003, batch_size: int = 64) -> dict[str, float]:
     """Each spec's mean over `rung.seeds` seeds of its best validation accuracy within `rung.epochs` epochs."""
-    seeds = list(range(rung.seeds))
-    parts = {s: realdata.split(dataset, s) for s in seeds}
-    splits = {s: ensemble.Splits(*((torch.as_tensor(getattr(p, f"X_{k}")), torch.as_tensor(getattr(p, f"y_{k}")))
-                                   for k in ("train", "val", "test"))) for s, p in parts.items()}
-    first = parts[seeds[0]]
-    scores = {}
-    for spec in specs:
-        def build(seed: int, spec: str = spec) -> nn.Module:
-            act = create(spec)
-            torch.manual_seed(seed)
-            layers: list[nn.Module] = []
-            for i in range(depth):
-                layers += [nn.Linear(first.n_features if i == 0 else width, width), copy.deepcopy(act)]
-            return nn.Sequential(*layers, nn.Linear(width, first.n_classes))
-
-        try:
-            run = ensemble.train(build, splits, ensemble.classification(), seeds, [lr], epochs=rung.epochs,
-                                 batch_size=batch_size)
-            vals = [max((v for v in m.val_curve if math.isfinite(v)), default=math.nan) for m in run.members]
-            scores[spec] = float(sum(vals) / len(vals))
-        except Exception:  # the candidate breaks the model: it scores nothing and is never promoted
-            scores[spec] = math.nan
-    return scores
+    return {spec: score(spec, dataset, rung.epochs, rung.seeds, width=width, depth=depth, lr=lr,
+                        batch_size=batch_size)[0] for spec in specs}

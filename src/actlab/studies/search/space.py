@@ -38,13 +38,41 @@ BINARY: dict[str, str] = {
     "b*x1+(1-b)*x2": "({b}*({p}) + (1 - {b})*({q}))",
 }
 """The paper's 10 binary functions: label → formula template ({p}, {q} the unary results, {b} its β)."""
-PUBLISHED = {"x*sigmoid(b*x)": ("x", "b*x", "sigmoid(x1)*x2"), "max(x, sigmoid(x))": ("x", "sigmoid(x)", "max(x1,x2)"),
-             "cos(x) - x": ("cos(x)", "x", "x1-x2"), "min(x, sin(x))": ("x", "sin(x)", "min(x1,x2)"),
-             "atan(x)^2 - x": ("x^2", "x", "x1-x2"), "max(x, tanh(x))": ("x", "tanh(x)", "max(x1,x2)"),
-             "sinc(x) + x": ("sinc(x)", "x", "x1+x2"), "x*asinh(x)^2": ("x", "x^2", "x1*x2")}
-"""The paper's published top functions (its Table 1 and Figure 3) as (u1, u2, b) of this space where they
-are one core unit; (tan⁻¹x)² − x and x·(sinh⁻¹x)² need a nested unit: listed by their nearest core unit's
-labels only for reference (`published` resolves the exact formula through the screen's classes)."""
+PUBLISHED: dict[str, str] = {
+    "x·σ(βx)": "expr:x*sigmoid(b*x); b=1.0", "max(x, σ(x))": "expr:max(x, sigmoid(x))",
+    "cos(x) − x": "expr:cos(x) - x",
+    "min(x, sin(x))": "expr:min(x, sin(x))", "(tan⁻¹x)² − x": "expr:atan(x)**2 - x",
+    "max(x, tanh(x))": "expr:max(x, tanh(x))", "sinc(x) + x": "expr:sinc(x/pi) + x",
+    "x·(sinh⁻¹x)²": "expr:x*asinh(x)**2"}
+"""The paper's published top functions (its Table 1 and Figure 3) as actlab formulas. The first six are one core
+unit; (tan⁻¹x)² − x and x·(sinh⁻¹x)² need two (a square of a unary function). A search finds one where a class it
+kept has the same signature (at β = 1)."""
+PRETTY_UNARY: dict[str, str] = {
+    "x": "{x}", "-x": "−{x}", "|x|": "|{x}|", "x^2": "{x}²", "x^3": "{x}³", "sqrt(x)": "√{x}", "b*x": "β{x}",
+    "x+b": "({x} + β)", "log(|x|+eps)": "log(|{x}| + ε)", "exp(x)": "exp({x})", "sin(x)": "sin {x}",
+    "cos(x)": "cos {x}", "sinh(x)": "sinh {x}", "cosh(x)": "cosh {x}", "tanh(x)": "tanh {x}", "asinh(x)": "sinh⁻¹ {x}",
+    "atan(x)": "tan⁻¹ {x}", "sinc(x)": "sinc {x}", "max(x,0)": "max({x}, 0)", "min(x,0)": "min({x}, 0)",
+    "sigmoid(x)": "σ({x})", "log(1+exp(x))": "log(1 + e^{x})", "exp(-x^2)": "exp(−{x}²)", "erf(x)": "erf {x}",
+    "b": "β"}
+PRETTY_BINARY: dict[str, str] = {
+    "x1+x2": "{p} + {q}", "x1*x2": "{p}·{q}", "x1-x2": "{p} − {q}", "x1/(x2+eps)": "{p} / ({q} + ε)",
+    "max(x1,x2)": "max({p}, {q})", "min(x1,x2)": "min({p}, {q})", "sigmoid(x1)*x2": "σ({p})·{q}",
+    "exp(-b(x1-x2)^2)": "exp(−β({p} − {q})²)", "exp(-b|x1-x2|)": "exp(−β|{p} − {q}|)",
+    "b*x1+(1-b)*x2": "β{p} + (1 − β){q}"}
+"""How a candidate reads in the report: the paper's notation (β learnable, ε = 10⁻³)."""
+
+
+def pretty(b: str, u1: str, u2: str, inner: str = "x") -> str:
+    """b(u1(inner), u2(x)) in the paper's notation (`inner` wrapped in parentheses where it is not x)."""
+    template = PRETTY_UNARY[u1]
+    bare = inner == "x" or "({x}" in template or "|{x}|" in template
+    p, q = template.format(x=inner if bare else f"({inner})"), PRETTY_UNARY[u2].format(x="x")
+    wrap = b in ("x1*x2", "sigmoid(x1)*x2", "b*x1+(1-b)*x2")
+    if wrap:  # a sum or difference inside a product reads with its parentheses
+        p, q = (f"({v})" if (" + " in v or " − " in v) and not v.startswith("(") else v for v in (p, q))
+    return PRETTY_BINARY[b].format(p=p, q=q)
+
+
 WORKING = (-6.0, 6.0)
 EXPLODING = 1e3
 
@@ -60,6 +88,11 @@ class Candidate:
         return f"{self.b}[{self.u1}, {self.u2}]"
 
     @property
+    def formula(self) -> str:
+        """The candidate in the paper's notation: σ(βx)·x for sigmoid(x1)*x2[b*x, x]."""
+        return pretty(self.b, self.u1, self.u2)
+
+    @property
     def spec(self) -> str:
         """The candidate as an `expr:` spec with its learnable β's (b1, b2, b3 at 1)."""
         a = UNARY[self.u1].format(x="x", b="b1")
@@ -69,21 +102,94 @@ class Candidate:
         return "expr:" + formula + ("; " + ", ".join(f"{n}=1.0" for n in names) if names else "")
 
 
-def one_unit() -> Iterator[Candidate]:
-    """Every one-unit candidate b(u1(x), u2(x)): 25 × 25 × 10 = 6 250."""
+    @property
+    def units(self) -> int:
+        return 1
+
+    @property
+    def uses_x(self) -> bool:
+        """The form b(x, g(x)) or b(g(x), x): one argument of the binary function is x itself."""
+        return "x" in (self.u1, self.u2)
+
+
+@dataclass(frozen=True)
+class TwoUnit:
+    """Two core units: b(u1(c(x)), u2(x)) with c a one-unit candidate (its β's b1–b3, this unit's b4–b6)."""
+
+    inner: Candidate
+    u1: str
+    u2: str
+    b: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.b}[{self.u1}∘{self.inner.label}, {self.u2}]"
+
+    @property
+    def formula(self) -> str:
+        return pretty(self.b, self.u1, self.u2, inner=self.inner.formula)
+
+    @property
+    def spec(self) -> str:
+        inner = self.inner.spec[5:].split(";")[0]
+        a = UNARY[self.u1].format(x=f"({inner})", b="b4")
+        c = UNARY[self.u2].format(x="x", b="b5")
+        formula = BINARY[self.b].format(p=a, q=c, b="b6")
+        names = [n for n in ("b1", "b2", "b3", "b4", "b5", "b6") if n in formula]
+        return "expr:" + formula + ("; " + ", ".join(f"{n}=1.0" for n in names) if names else "")
+
+    @property
+    def units(self) -> int:
+        return 2
+
+    @property
+    def uses_x(self) -> bool:
+        return self.u2 == "x"
+
+
+Unit = Candidate | TwoUnit
+
+SPACES = ("one-unit", "x-paired")
+"""one-unit: all 6 250 core units; x-paired: the 490 with x as one argument of b (b(x, u(x)), b(u(x), x))."""
+
+
+def one_unit(space: str = "one-unit") -> Iterator[Candidate]:
+    """Every one-unit candidate b(u1(x), u2(x)): 25 × 25 × 10 = 6 250 (x-paired: those with u1 or u2 = x)."""
     for b in BINARY:
         for u1 in UNARY:
             for u2 in UNARY:
-                yield Candidate(u1, u2, b)
+                c = Candidate(u1, u2, b)
+                if space == "one-unit" or c.uses_x:
+                    yield c
+
+
+def two_unit(n: int, seed: int) -> list[TwoUnit]:
+    """`n` two-unit candidates drawn uniformly (with numpy's generator seeded by `seed`; repeats dropped)."""
+    rng = np.random.default_rng(seed)
+    u, b = list(UNARY), list(BINARY)
+    out: dict[TwoUnit, None] = {}
+    for _ in range(20 * n):
+        if len(out) >= n:
+            break
+        i = rng.integers(0, [len(u), len(u), len(b), len(u), len(u), len(b)])
+        out[TwoUnit(Candidate(u[i[0]], u[i[1]], b[i[2]]), u[i[3]], u[i[4]], b[i[5]])] = None
+    return list(out)
+
+
+def parameters(spec: str) -> int:
+    """The learnable β's a candidate's spec names."""
+    return spec.count("=1.0")
 
 
 @dataclass
 class Kept:
-    """One class of equal functions: its first candidate, every member, the catalog entry it equals."""
+    """One class of equal functions: its representative (the member with the fewest units, then the fewest β's,
+    then the first enumerated), every member, the catalog entry it equals, its signature."""
 
-    representative: Candidate
-    members: list[Candidate] = field(default_factory=list)
+    representative: Unit
+    members: list[Unit] = field(default_factory=list)
     catalog: str = ""
+    signature: equivalence.Signature | None = None
 
 
 @dataclass
@@ -98,11 +204,8 @@ class Screened:
         s = equivalence.signature(spec)
         if s is None:
             return None
-        for k in self.kept:
-            ref = equivalence.signature(k.representative.spec)
-            if ref is not None and s.difference(ref) <= equivalence.TOL:
-                return k
-        return None
+        return next((k for k in self.kept if k.signature is not None and s.difference(k.signature) <= equivalence.TOL),
+                    None)
 
 
 def reason(sig: equivalence.Signature | None) -> str:
@@ -122,7 +225,7 @@ def reason(sig: equivalence.Signature | None) -> str:
     return ""
 
 
-def screen(candidates: list[Candidate]) -> Screened:
+def screen(candidates: list[Unit]) -> Screened:
     """Filter and group: every candidate's signature, each rejection counted, equal functions one class."""
     rejected: Counter = Counter()
     kept: list[Kept] = []
@@ -143,10 +246,11 @@ def screen(candidates: list[Candidate]) -> Screened:
             same.members.append(c)
             rejected["duplicate"] += 1
             continue
-        k = Kept(c, [c])
+        k = Kept(c, [c], signature=sig)
         bucket.append((sig, k))
         kept.append(k)
     for k in kept:
+        k.representative = min(k.members, key=lambda m: (m.units, parameters(m.spec)))
         m = equivalence.match(k.representative.spec)
         k.catalog = m.name if m else ""
     return Screened(len(candidates), kept, rejected)

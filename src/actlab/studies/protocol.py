@@ -15,9 +15,10 @@ A study is one folder, `actlab/studies/<name>/`, whose `__init__.py` defines `ST
 - `section(results) -> Section | None`, `summary(results) -> list[rich.Table]`, `claims` (the
   study's rows of the claims ledger, reading `results`).
 - Staged studies only (successive halving: which trials run next depends on results): `next_stage(config,
-  stored) -> list[Batch]`, the batches of the first stage the store does not yet complete, planned from the
-  stored trials of the stages before ([] once every stage is complete); `plan(config)` is stage 0. It reads
-  stored results only, so a resumed run replans the same stages from the same store. `stand_ins(config)`:
+  stored) -> list[Batch]`, the batches of every stage the stored trials decide — stage 0 (`plan(config)`) and
+  each next stage once the one before it is complete in `stored`. The runner runs what it has not run yet,
+  reads the store, and asks again, until nothing new is planned. It reads stored results only, so a resumed run
+  replans the same stages from the same store. `stand_ins(config)`:
   batches as large as the later stages will be (stage 0's first trials at the later stages' budgets), which
   `--dry-run` and the estimate count, since which trials a later stage holds is known only once the stages
   before it ran. The runner (`runner.run_study`) runs stage after stage.
@@ -122,7 +123,7 @@ class Study:
     """Its activations join the report's catalog and depth sections (a search's thousands of candidates do not:
     its own section shows its finalists)."""
     next_stage: Callable[[Any, Stored], list[Batch]] | None = None
-    """A staged study's next stage, planned from its stored trials (see the module's docstring)."""
+    """A staged study's stages as far as its stored trials decide them (see the module's docstring)."""
     stand_ins: Callable[[Any], list[Batch]] | None = None
     """A staged study's later stages as stand-in batches of their size (what `--dry-run` counts)."""
 

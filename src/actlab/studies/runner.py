@@ -207,35 +207,42 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
     return RunSummary(planned, planned - sum(len(b) for b in todo), ran, len(todo), time.perf_counter() - start)
 
 
+MAX_STAGES = 10_000
+"""A staged study that plans something new more often than this is planning in a circle."""
+
+
 def run_study(study: Study, config: Any, store_path: str | Path, *, batches: list[Batch] | None = None,
               on_stage: Callable[[list[Batch]], None] | None = None, **how: Any) -> RunSummary:
     """Run a study's whole plan: `plan(config)` (or `batches`, its plan already made), then, for a staged study,
-    each next stage its `next_stage` plans from the store, until it plans nothing. `on_stage(batches)` before each
+    whatever new its `next_stage` plans from the store, until nothing is new. `on_stage(batches)` before each
     stage after the first (a progress bar's total grows); `how`: `execute`'s keywords. The summary adds the
-    stages up: a resumed run skips whole stored stages and replans the same promotions from the same results."""
+    stages up: a resumed run replans the same stages from the same results and counts what was stored."""
     batches = study.plan(config) if batches is None else batches
     total = RunSummary(0, 0, 0, 0, 0.0, [], 0)
     seen: set[str] = set()
-    while batches:
-        out = execute(batches, store_path, **how)
+    while True:
+        new = [Batch(b.study, rest) for b in batches if (rest := [t for t in b.trials if t.id not in seen])]
+        if not new:
+            break
+        if total.stages >= MAX_STAGES:
+            raise RuntimeError(f"study {study.name}: more than {MAX_STAGES} stages planned; its next_stage plans "
+                               "something new each time")
+        if total.stages and on_stage:
+            on_stage(new)
+        out = execute(new, store_path, **how)
         total.planned += out.planned
         total.stored_before += out.stored_before
         total.ran += out.ran
         total.batches += out.batches
         total.seconds += out.seconds
-        total.plan += batches
+        total.plan += new
         total.stages += 1
-        seen |= {t.id for b in batches for t in b.trials}
+        seen |= {t.id for b in new for t in b.trials}
         if study.next_stage is None:
             break
         with Store(store_path, create=False) as store:
             stored = Stored(study.name, list(store.trials(study.name)))
         batches = study.next_stage(config, stored)
-        again = [t.id for b in batches for t in b.trials if t.id in seen]
-        if again:  # a stage planned twice would loop for ever
-            raise RuntimeError(f"study {study.name}: next_stage planned trials of a stage already run ({again[0]})")
-        if batches and on_stage:
-            on_stage(batches)
     return total
 
 

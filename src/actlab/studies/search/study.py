@@ -155,8 +155,9 @@ class RungState:
 
 @dataclass
 class Pipeline:
-    """Where a search stands in a store: every stage planned so far, and the batches of the first stage the store
-    does not complete (`pending`; empty once the final test is stored)."""
+    """Where a search stands in a store: every stage the stored results decide (`batches`: the screen, each rung
+    once the one before it is complete, the final test once the last rung is) and the batches of the first stage
+    the store does not complete (`pending`; empty once the final test is stored)."""
 
     config: SearchConfig
     screen: Trial
@@ -164,7 +165,16 @@ class Pipeline:
     rungs: list[RungState] = field(default_factory=list)
     finalists: list[str] = field(default_factory=list)
     final: list[Trial] = field(default_factory=list)
+    batches: list[Batch] = field(default_factory=list)
     pending: list[Batch] = field(default_factory=list)
+
+    def stage(self, batches: list[Batch], found: dict[str, dict[str, Any]]) -> bool:
+        """Add a stage; True if the store completes it."""
+        self.batches += batches
+        if any(t.id not in found for b in batches for t in b.trials):
+            self.pending = batches
+            return False
+        return True
 
 
 def pipeline(cfg: SearchConfig, found: dict[str, dict[str, Any]]) -> Pipeline:
@@ -172,8 +182,7 @@ def pipeline(cfg: SearchConfig, found: dict[str, dict[str, Any]]) -> Pipeline:
     from actlab.studies.search.halving import best, promote
 
     p = Pipeline(cfg, screen_trial(cfg))
-    if p.screen.id not in found:
-        p.pending = [Batch(NAME, [p.screen])]
+    if not p.stage([Batch(NAME, [p.screen])], found):
         return p
     p.classes = found[p.screen.id]["metrics"]["classes"]
     alive = [c["spec"] for c in p.classes]
@@ -181,9 +190,8 @@ def pipeline(cfg: SearchConfig, found: dict[str, dict[str, Any]]) -> Pipeline:
         r = RungState(k, epochs, seeds, tasks, alive,
                       {(spec, task): rung_trial(cfg, k, spec, task) for spec in alive for task in tasks})
         p.rungs.append(r)
-        if any(t.id not in found for t in r.trials.values()):
-            p.pending = [Batch(NAME, [r.trials[(spec, task)] for spec in alive[i:i + cfg.per_batch] for task in tasks])
-                         for i in range(0, len(alive), cfg.per_batch)]
+        if not p.stage([Batch(NAME, [r.trials[(spec, task)] for spec in alive[i:i + cfg.per_batch] for task in tasks])
+                        for i in range(0, len(alive), cfg.per_batch)], found):
             return p
         for spec in alive:
             scores = [found[r.trials[(spec, task)].id]["metrics"]["score"] for task in tasks]
@@ -195,11 +203,10 @@ def pipeline(cfg: SearchConfig, found: dict[str, dict[str, Any]]) -> Pipeline:
     p.finalists = list(dict.fromkeys([*alive, *cfg.baselines]))
     p.final = [final_trial(cfg, spec, task, model, seed, lr) for spec in p.finalists for task, model in cells(cfg)
                for seed in range(cfg.final_seeds) for lr in cfg.final_lr_list]
-    if any(t.id not in found for t in p.final):
-        groups: dict[tuple, list[Trial]] = {}
-        for t in p.final:
-            groups.setdefault((t.config["activation"], t.task, t.config["model"]), []).append(t)
-        p.pending = [Batch(NAME, ts) for ts in groups.values()]
+    groups: dict[tuple, list[Trial]] = {}
+    for t in p.final:
+        groups.setdefault((t.config["activation"], t.task, t.config["model"]), []).append(t)
+    p.stage([Batch(NAME, ts) for ts in groups.values()], found)
     return p
 
 
@@ -213,7 +220,8 @@ def plan(cfg: SearchConfig) -> list[Batch]:
 
 
 def next_stage(cfg: SearchConfig, stored: Stored) -> list[Batch]:
-    return pipeline(cfg, {t["trial_id"]: t for t in stored.trials}).pending
+    """Every stage the stored results decide (the runner runs what it has not run yet)."""
+    return pipeline(cfg, {t["trial_id"]: t for t in stored.trials}).batches
 
 
 def stand_ins(cfg: SearchConfig) -> list[Batch]:

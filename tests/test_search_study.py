@@ -221,3 +221,18 @@ def test_dry_run_of_the_full_preset_says_how_the_stages_are_sized(tmp_path: Path
     assert out.returncode == 0, out.stderr
     assert "search runs in stages: the first holds 1 trials" in out.stdout
     assert not (tmp_path / "x.db").exists()
+
+
+def test_of_several_searches_the_report_arranges_the_complete_one_that_searched_most() -> None:
+    small, large = tiny(sample=8), tiny(sample=20)
+    a, b = fake(small, lambda s, t, r: 0.5), fake(large, lambda s, t, r: 0.5)
+    for t in a.values():
+        t["created_at"] = "2026-12-05T09"  # the small search is the newer one
+    r = search_results.results(Stored(NAME, list({**b, **a}.values())))
+    assert r is not None and r.config.sample == 20 and r.searches == 2
+    unfinished = {k: v for k, v in b.items() if v["config"]["stage"] != "final"}
+    r = search_results.results(Stored(NAME, list({**unfinished, **a}.values())))
+    assert r is not None and r.config.sample == 8  # the only complete one
+    a_open = {k: v for k, v in a.items() if v["config"]["stage"] != "final"}
+    r = search_results.results(Stored(NAME, list({**unfinished, **a_open}.values())))
+    assert r is not None and r.config.sample == 8 and not r.complete  # none complete: the newest

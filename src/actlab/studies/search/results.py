@@ -6,7 +6,8 @@ The final test: per cell (task, model) each finalist's learning rate is chosen o
 selection module), its test accuracies at that rate are the seeds' values; a finalist's leaderboard score is its
 mean test accuracy over every cell and seed; ranks are Friedman's over blocks (cell, seed) with bootstrap
 intervals and Nemenyi's critical difference; each finalist against relu is a paired Wilcoxon test per cell, Holm-
-corrected over the finalist's cells. A store may hold several searches (other configs): the newest is arranged.
+corrected over the finalist's cells. A store may hold several searches (other configs): the complete one that
+searched the most classes is arranged (the newest where none is complete).
 """
 
 from __future__ import annotations
@@ -101,14 +102,22 @@ class Results:
 
 
 def results(stored: Stored) -> Results | None:
+    """The store's search: of several (other configs), the complete one that searched the most classes, else the
+    newest."""
     screens = [t for t in stored.trials if t["config"].get("stage") == "screen"]
     if not screens:
         return None
+    found = {t["trial_id"]: t for t in stored.trials}
+    arranged = [_arrange(t, found, len(screens)) for t in sorted(screens, key=lambda t: (t.get("created_at") or "",
+                                                                                          t["trial_id"]))]
+    complete = [r for r in arranged if r.complete]
+    return max(complete, key=lambda r: r.screen["searched"]) if complete else arranged[-1]
+
+
+def _arrange(screen_trial: dict[str, Any], found: dict[str, dict[str, Any]], searches: int) -> Results:
     from actlab.studies.config import build
 
-    newest = max(screens, key=lambda t: (t.get("created_at") or "", t["trial_id"]))
-    cfg = build(SearchConfig, dict(newest["config"]["search"]))
-    found = {t["trial_id"]: t for t in stored.trials}
+    cfg = build(SearchConfig, dict(screen_trial["config"]["search"]))
     p = pipeline(cfg, found)
     screen = found[p.screen.id]["metrics"]
     classes = {c["spec"]: c for c in screen["classes"]}
@@ -119,8 +128,7 @@ def results(stored: Stored) -> Results | None:
         rows.append(RungRow(r.index, r.epochs, r.seeds, r.tasks, len(r.candidates),
                             sum(not math.isnan(v) for v in r.scores.values()), len(r.promoted),
                             float(sum(t["metrics"].get("seconds") or 0.0 for t in done)), ranked[:5]))
-    out = Results(cfg, p, screen, classes, rows, [], complete=not p.pending and bool(p.final),
-                  searches=len(screens))
+    out = Results(cfg, p, screen, classes, rows, [], complete=not p.pending and bool(p.final), searches=searches)
     if out.complete:
         _final(out, [found[t.id] for t in p.final])
     out.published = _published(out)

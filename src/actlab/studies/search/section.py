@@ -93,7 +93,8 @@ def section(r: Results | None) -> Section | None:
     blocks.append(_published(r))
     blocks.append(Details("Each rung's best five candidates", [_rung_best(r)]))
     if r.searches > 1:
-        blocks.append(Paragraph(f"This store holds {r.searches} searches (other configs); the newest is shown."))
+        blocks.append(Paragraph(f"This store holds {r.searches} searches (other configs); shown: the complete one that "
+                                "searched the most classes (the newest where none is complete)."))
     return Section(TITLE, blocks, question=QUESTION, answer=answer(r))
 
 

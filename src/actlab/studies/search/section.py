@@ -84,9 +84,9 @@ def section(r: Results | None) -> Section | None:
                               f"the best {r.config.keep:g} share by mean best validation accuracy; the test split "
                               f"is read only in the final test, where {RULE.words}."),
                     _funnel(r), _rejections(r)]
+    fig = _winners(r) if r.complete else None
     if r.complete:
         blocks += [_leaderboard(r)]
-        fig = _winners(r)
         if fig is not None:
             blocks.append(fig)
         blocks.append(_properties(r))
@@ -95,7 +95,7 @@ def section(r: Results | None) -> Section | None:
     if r.searches > 1:
         blocks.append(Paragraph(f"This store holds {r.searches} searches (other configs); shown: the complete one that "
                                 "searched the most classes (the newest where none is complete)."))
-    return Section(TITLE, blocks, question=QUESTION, answer=answer(r))
+    return Section(TITLE, blocks, question=QUESTION, answer=answer(r), figure=fig)
 
 
 def _funnel(r: Results) -> Table:
@@ -107,9 +107,9 @@ def _funnel(r: Results) -> Table:
         rows.append(["drawn for the rungs", f"{s['searched']:,}", "", "", "", ""])
     for x in r.rungs:
         per_min = 60 * x.candidates / x.seconds if x.seconds > 0 else math.nan
-        rows.append([f"rung {x.index}", f"{x.candidates:,}", f"{x.promoted:,}" if x.scored else "—",
-                     f"{x.epochs} epochs × {x.seeds} seeds on {', '.join(x.tasks)}", f"{x.seconds:.0f}",
-                     f"{per_min:,.0f}"])
+        budget = f"{x.epochs} epoch{'s' * (x.epochs > 1)} × {x.seeds} seed{'s' * (x.seeds > 1)} on {', '.join(x.tasks)}"
+        rows.append([f"rung {x.index}", f"{x.candidates:,}", f"{x.promoted:,}" if x.scored else "—", budget,
+                     f"{x.seconds:.0f}", f"{per_min:,.0f}"])
     return Table(["stage", "candidates", "promoted", "budget per candidate", "seconds", "candidates per minute"],
                  rows, caption="The funnel: seconds are the trials' own (one process), summed.")
 

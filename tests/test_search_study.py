@@ -224,10 +224,8 @@ def test_dry_run_of_the_full_preset_says_how_the_stages_are_sized(tmp_path: Path
 
 
 def test_of_several_searches_the_report_arranges_the_complete_one_that_searched_most() -> None:
-    small, large = tiny(sample=8), tiny(sample=20)
+    small, large = tiny(sample=8), tiny(sample=20)  # the small one is written last (the newer) in each store below
     a, b = fake(small, lambda s, t, r: 0.5), fake(large, lambda s, t, r: 0.5)
-    for t in a.values():
-        t["created_at"] = "2026-12-05T09"  # the small search is the newer one
     r = search_results.results(Stored(NAME, list({**b, **a}.values())))
     assert r is not None and r.config.sample == 20 and r.searches == 2
     unfinished = {k: v for k, v in b.items() if v["config"]["stage"] != "final"}
@@ -236,3 +234,32 @@ def test_of_several_searches_the_report_arranges_the_complete_one_that_searched_
     a_open = {k: v for k, v in a.items() if v["config"]["stage"] != "final"}
     r = search_results.results(Stored(NAME, list({**unfinished, **a_open}.values())))
     assert r is not None and r.config.sample == 8 and not r.complete  # none complete: the newest
+
+
+def test_a_search_whose_rung_fails_entirely_says_it_stopped() -> None:
+    cfg = tiny()
+    r = search_results.results(Stored(NAME, list(fake(cfg, lambda s, t, k: math.nan if k == 1 else 0.5).values())))
+    assert r is not None and not r.complete and r.pipeline.rungs[-1].promoted == []
+    from actlab.studies.search.section import answer, section
+
+    assert "Every candidate of rung 1 failed" in answer(r)[0]
+    assert section(r) is not None
+    ev = Evidence({NAME: r})
+    assert {c.check(ev).verdict for c in search_claims.claims()[:3]} == {"not run in this store"}
+
+
+def test_rungs_train_one_vmapped_ensemble_on_splits_that_share_one_test_set() -> None:
+    import torch
+
+    from actlab.data import realdata
+    from actlab.engine import ensemble
+    from actlab.studies.search.halving import mlp, splits, unseen
+
+    a, b = realdata.split("wine", 0, test_seed=0), realdata.split("wine", 1, test_seed=0)
+    assert (a.y_test == b.y_test).all() and not (a.y_train == b.y_train).all()  # one test set, two train cuts
+    parts = {s: unseen(splits("wine", s)) for s in (0, 1)}
+    torch.manual_seed(0)
+    run = ensemble.train(lambda seed: mlp("expr:x*sigmoid(x)", 13, 3, 8, 2, seed), parts, ensemble.classification(),
+                         [0, 1], [0.01], epochs=2, diagnose=False)
+    assert run.mode == "vmap", run.reason  # an empty test part is left out, not a reason to train one by one
+    assert all(math.isnan(m.test_metric) and m.val_metric > 0 for m in run.members)

@@ -53,7 +53,7 @@ def run_command(
     stages = resolve_default(set_) if default else [resolve(target, set_, quick=quick)]
     plans = [(study, study.plan(cfg)) for study, cfg in stages]  # every config is checked before anything runs
     for (study, cfg), (_, batches) in zip(stages, plans):
-        admit(study.name, cfg, batches)  # a batch that cannot fit in memory: refused before anything runs
+        admit(study.name, cfg, estimated_plan(study, cfg, batches))  # a batch that cannot fit: refused before running
     if dry_run:
         for (study, cfg), (_, batches) in zip(stages, plans):
             everything = estimated_plan(study, cfg, batches)

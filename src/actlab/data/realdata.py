@@ -43,23 +43,27 @@ class Split:
     n_classes: int
 
 
-def split(name: str, seed: int, *, val_fraction: float = 0.2, test_fraction: float = 0.25) -> Split:
+def split(name: str, seed: int, *, val_fraction: float = 0.2, test_fraction: float = 0.25,
+          test_seed: int | None = None) -> Split:
     """The train / validation / test split of dataset `name` for `seed`, standardised by the training part.
-    `val_fraction` 0: no validation part (empty arrays), the training part is every row not in the test set."""
+    `val_fraction` 0: no validation part (empty arrays), the training part is every row not in the test set.
+    `test_seed`: the seed of the test cut alone (None: `seed` cuts both), so that every seed shares one test set
+    and none trains or selects on rows another seed tests on (the search's rungs and final test)."""
     if name not in DATASETS:
         raise UnknownNameError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
     if not 0 <= val_fraction < 1:
         raise ActlabInputError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
     if not 0 < test_fraction < 1:
         raise ActlabInputError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ActlabInputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    for what, v in (("seed", seed), ("test_seed", 0 if test_seed is None else test_seed)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v < 2**32:
+            raise ActlabInputError(f"{what} must be an integer in [0, 2**32), got {v!r}")
     rng = np.random.RandomState(int(seed))  # one stream for both cuts: the split is a function of the seed
     if name == "mnist1d":
         X, y, X_test, y_test = _mnist1d()
     else:
         X, y = _sklearn(name)
-        X, X_test, y, y_test = _cut(X, y, test_fraction, rng)
+        X, X_test, y, y_test = _cut(X, y, test_fraction, rng if test_seed is None else np.random.RandomState(test_seed))
     if val_fraction > 0:
         X_train, X_val, y_train, y_val = _cut(X, y, val_fraction, rng)
     else:

@@ -259,9 +259,11 @@ def _evaluate(base: nn.Module, params: dict, buffers: dict, split: tuple[Tensor,
               task: Task) -> Tensor:
     """Each member's metric on the whole split (eval mode: BatchNorm's running statistics, no dropout)."""
     X, y, per_member = split
+    rows = X.shape[1] if per_member is not None else len(X)
+    if rows == 0:  # a split left out (a search's rungs hold no test rows): no metric, nothing to evaluate
+        return torch.full((next(iter(params.values())).shape[0],), math.nan, dtype=torch.float64)
     base.eval()
     run = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)), in_dims=(0, 0, per_member))
-    rows = X.shape[1] if per_member is not None else len(X)
     chunk = (lambda a, i: a[i:i + EVAL_ROWS]) if per_member is None else (lambda a, i: a[:, i:i + EVAL_ROWS])
     out = torch.cat([run(params, buffers, chunk(X, i)) for i in range(0, rows, EVAL_ROWS)], dim=1)
     metric = vmap(task.metric, in_dims=(0, per_member))(out, y).double()

@@ -23,6 +23,11 @@ def _results(ev: Evidence) -> Results | None:
     return r if isinstance(r, Results) and r.rungs and r.rungs[0].scored else None
 
 
+def _finished(r: Results | None) -> bool:
+    """Every rung ran and the last one chose finalists (a rung whose candidates all failed chooses none)."""
+    return r is not None and len(r.pipeline.rungs) == len(r.config.rung_epochs) and bool(r.pipeline.rungs[-1].promoted)
+
+
 def _first_rung(r: Results, keep: Callable[[dict], bool]) -> tuple[int, int]:
     """(promoted past rung 0, scored in rung 0) among the classes `keep` selects."""
     first = r.pipeline.rungs[0]
@@ -37,7 +42,7 @@ def _rate(k: int, n: int) -> str:
 
 def swish(ev: Evidence) -> Measured:
     r = _results(ev)
-    if r is None or not r.pipeline.rungs[-1].scores:
+    if r is None or not _finished(r):
         return NOT_RUN_HERE
     from actlab.studies.search.section import SWISH
 
@@ -56,7 +61,7 @@ def swish(ev: Evidence) -> Measured:
 def _share_claim(ev: Evidence, keep: Callable[[dict], bool], what: str) -> Measured:
     """Finalists' share with the property against the share among the classes the search trained."""
     r = _results(ev)
-    if r is None or not r.pipeline.rungs[-1].scores:
+    if r is None or not _finished(r):
         return NOT_RUN_HERE
     top = r.pipeline.rungs[-1].promoted
     space = r.pipeline.rungs[0].candidates

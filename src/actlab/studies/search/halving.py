@@ -69,9 +69,10 @@ def successive_halving(candidates: Sequence[str], rungs: Sequence[Rung],
 
 
 @functools.lru_cache(maxsize=64)
-def splits(dataset: str, seed: int, device: str = "cpu") -> ensemble.Splits:
-    """`dataset`'s split for `seed` as tensors (cached per process: a rung trains many candidates on the same)."""
-    p = realdata.split(dataset, seed)
+def splits(dataset: str, seed: int, device: str = "cpu", holdout: int = 0) -> ensemble.Splits:
+    """`dataset`'s split for `seed` as tensors, its test cut by `holdout` (the search's `study.HOLDOUT`: one test set
+    for every seed), cached per process: a rung trains many candidates on the same."""
+    p = realdata.split(dataset, seed, test_seed=holdout)
     return ensemble.Splits(*((torch.as_tensor(getattr(p, f"X_{k}"), device=device),
                               torch.as_tensor(getattr(p, f"y_{k}"), device=device)) for k in ("train", "val", "test")))
 
@@ -93,10 +94,10 @@ def mlp(spec: str, inputs: int, classes: int, width: int, depth: int, seed: int)
 
 
 def score(spec: str, dataset: str, epochs: int, seeds: int, *, width: int = 32, depth: int = 2, lr: float = 0.003,
-          batch_size: int = 64, device: str = "cpu") -> tuple[float, list[float], str]:
+          batch_size: int = 64, device: str = "cpu", holdout: int = 0) -> tuple[float, list[float], str]:
     """One candidate on one task: (the mean over seeds 0..seeds−1 of the best validation accuracy within `epochs`,
     each seed's, why it failed ('' if it did not)). A failure scores nan."""
-    parts = {s: unseen(splits(dataset, s, device)) for s in range(seeds)}
+    parts = {s: unseen(splits(dataset, s, device, holdout)) for s in range(seeds)}
     first = parts[0]
     inputs, classes = first.train[0].shape[1], int(torch.cat([first.train[1], first.val[1]]).max()) + 1
     try:

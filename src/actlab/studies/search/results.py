@@ -92,6 +92,7 @@ class Results:
     leaderboard: list[Entry]
     complete: bool
     cd: float = math.nan
+    friedman_p: float = math.nan
     blocks: int = 0
     searches: int = 1
     published: list[Published] = field(default_factory=list)
@@ -108,10 +109,10 @@ def results(stored: Stored) -> Results | None:
     if not screens:
         return None
     found = {t["trial_id"]: t for t in stored.trials}
-    arranged = [_arrange(t, found, len(screens)) for t in sorted(screens, key=lambda t: (t.get("created_at") or "",
-                                                                                          t["trial_id"]))]
-    complete = [r for r in arranged if r.complete]
-    return max(complete, key=lambda r: r.screen["searched"]) if complete else arranged[-1]
+    # the store's order is the order of writing (created_at has a resolution of seconds)
+    arranged = [_arrange(t, found, len(screens)) for t in screens]
+    complete = [(r.screen["searched"], i) for i, r in enumerate(arranged) if r.complete]
+    return arranged[max(complete)[1]] if complete else arranged[-1]
 
 
 def _arrange(screen_trial: dict[str, Any], found: dict[str, dict[str, Any]], searches: int) -> Results:
@@ -161,6 +162,7 @@ def _final(out: Results, trials: list[dict[str, Any]]) -> None:
     out.blocks = len(blocks)
     if len(specs) >= 2 and len(blocks) >= 2:
         fr = stats.friedman(table)
+        out.friedman_p = float(fr.p_value)
         lo_r, hi_r = stats.rank_ci(table)
         out.cd = stats.nemenyi_cd(len(specs), len(blocks), ALPHA)
         for e, r, a, b in zip(out.leaderboard, fr.average_ranks, lo_r, hi_r):

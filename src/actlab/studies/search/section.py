@@ -52,7 +52,16 @@ def swish_finding(r: Results) -> tuple[str, bool | None]:
             f"rung {reached}.", False)
 
 
+def stopped(r: Results) -> int | None:
+    """The rung whose candidates all failed, ending the search (None: none did)."""
+    last = r.pipeline.rungs[-1] if r.pipeline.rungs else None
+    return last.index if last is not None and last.scores and not last.promoted else None
+
+
 def answer(r: Results) -> list[str]:
+    if (k := stopped(r)) is not None:
+        return [f"Every candidate of rung {k} failed (no finite validation accuracy): the search stopped there, with "
+                "no finalists.", funnel_sentence(r)]
     if not r.complete:
         done = sum(1 for x in r.pipeline.rungs if x.scores)
         return [funnel_sentence(r) if r.rungs else "The search's screen is stored; no rung has run yet.",
@@ -131,7 +140,8 @@ def _leaderboard(r: Results) -> Table:
                      f"{e.rank:.2f} ({e.rank_ci[0]:.1f}–{e.rank_ci[1]:.1f})" if not math.isnan(e.rank) else "—",
                      *(f"{e.per_cell[c]:.3f}" if c in e.per_cell else "—" for c in cells),
                      f"+{e.better} / −{e.worse} of {e.cells}" if e.cells else "—"])
-    cd = f" Nemenyi's critical difference of the average ranks: {r.cd:.2f}." if not math.isnan(r.cd) else ""
+    cd = (f" Friedman's test of equal ranks: p = {r.friedman_p:.2g}; Nemenyi's critical difference of the average "
+          f"ranks: {r.cd:.2f}." if not math.isnan(r.cd) else "")
     return Table(["#", "activation", "from", "mean test accuracy", "95 % CI", "average rank (95 % CI)", *cells,
                   "vs relu (cells better / worse)"], rows,
                  caption=f"The final test: {r.blocks} blocks (cell × seed); ranks are Friedman's over the blocks "
@@ -195,7 +205,7 @@ def _published(r: Results) -> Table:
             continue
         final = f"{p.final_rank:.2f}" if not math.isnan(p.final_rank) else "—"
         rows.append([p.label, p.cls, f"rung {p.reached}" if p.reached >= 0 else "—",
-                     f"{p.rank} of {p.of}" if p.rank else "failed", final])
+                     "—" if p.reached < 0 else f"{p.rank} of {p.of}" if p.rank else "failed", final])
     return Table(["published function", "its class here", "last trained in", "rank there", "final average rank"],
                  rows, caption="The paper's published top functions: the class of equal functions each belongs to "
                                "in this search, how far it went, and its rank there.")

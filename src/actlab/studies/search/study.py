@@ -27,6 +27,11 @@ from actlab.studies.config import MAX_SEEDS, ConfigError, require, values
 from actlab.studies.plan import Batch, Trial
 from actlab.studies.protocol import Cost, Stored
 
+HOLDOUT = 0
+"""The seed of the search's one test cut, shared by every seed (`realdata.split`'s `test_seed`; stored in each
+trial's config): no seed of a rung trains or selects on rows that another seed tests on in the final test.
+(MNIST-1D has its own test set.)"""
+
 NAME = "search"
 QUESTION = "What does a search over Ramachandran et al.'s space find on real data, and does it rediscover Swish?"
 TASKS = ("digits", "mnist1d", "breast_cancer", "wine")
@@ -74,6 +79,8 @@ class SearchConfig:
         from actlab.studies.search.space import SPACES
 
         self.final_lr_list = values("final_lr", self.final_lr)
+        if len(set(self.final_lr_list)) < len(self.final_lr_list):
+            raise ConfigError(f"final_lr: expected distinct learning rates, got {self.final_lr!r}")
         n = len(self.rung_epochs)
         require([
             (self.space in SPACES, "space", " or ".join(SPACES)),
@@ -125,14 +132,14 @@ def screen_trial(cfg: SearchConfig) -> Trial:
 def rung_trial(cfg: SearchConfig, k: int, spec: str, task: str) -> Trial:
     epochs, seeds, _ = cfg.rungs()[k]
     return Trial({"study": NAME, "stage": "rung", "rung": k, "activation": spec, "task": task, "epochs": epochs,
-                  "seeds": seeds, "width": cfg.width, "depth": cfg.depth, "lr": cfg.lr, "minibatch": cfg.minibatch},
-                 task=task)
+                  "seeds": seeds, "width": cfg.width, "depth": cfg.depth, "lr": cfg.lr, "minibatch": cfg.minibatch,
+                  "holdout": HOLDOUT}, task=task)
 
 
 def final_trial(cfg: SearchConfig, spec: str, task: str, model: str, seed: int, lr: float) -> Trial:
     return Trial({"study": NAME, "stage": "final", "activation": spec, "task": task, "model": model, "seed": seed,
                   "lr": lr, "epochs": cfg.final_epochs, "width": cfg.width, "depth": cfg.depth,
-                  "minibatch": cfg.minibatch}, task=task)
+                  "minibatch": cfg.minibatch, "holdout": HOLDOUT}, task=task)
 
 
 def cells(cfg: SearchConfig) -> list[tuple[str, str]]:
@@ -310,7 +317,8 @@ def _rung(t: Trial, device: str) -> TrialRecord:
     c = t.config
     start = time.perf_counter()
     value, vals, failed = score(c["activation"], c["task"], c["epochs"], c["seeds"], width=c["width"],
-                                depth=c["depth"], lr=c["lr"], batch_size=c["minibatch"], device=device)
+                                depth=c["depth"], lr=c["lr"], batch_size=c["minibatch"], device=device,
+                                holdout=c["holdout"])
     metrics = {"score": value, "val_accuracy": vals, "failed": failed, "seconds": time.perf_counter() - start}
     return TrialRecord(NAME, c["task"], c["activation"], "adam", 0, c, metrics)
 
@@ -321,7 +329,7 @@ def _final(batch: Batch, device: str) -> list[TrialRecord]:
 
     c0 = batch.trials[0].config
     seeds = list(dict.fromkeys(t.config["seed"] for t in batch.trials))
-    parts = {s: splits(c0["task"], s, device) for s in seeds}
+    parts = {s: splits(c0["task"], s, device, c0["holdout"]) for s in seeds}
     first = parts[seeds[0]]
     inputs, classes = first.train[0].shape[1], int(first.train[1].max()) + 1
 

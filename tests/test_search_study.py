@@ -65,6 +65,8 @@ def test_run_study_runs_each_next_stage_from_the_stored_results(staged: Study, t
     out = run_study(staged, staged.config(), tmp_path / "s.db", on_stage=stages.append)
     assert (out.planned, out.ran, out.stages) == (4, 4, 2)
     assert [t.config["name"] for b in stages[0] for t in b.trials] == ["bbbb"]  # planned from stage 0's scores
+    with Store(tmp_path / "s.db", create=False) as s:
+        assert len(s.runs()) == 1  # one run, however many stages
     again = run_study(staged, staged.config(), tmp_path / "s.db")
     assert (again.ran, again.stored_before, again.stages) == (0, 4, 2)  # resumed: the same stages, nothing to run
 

@@ -175,7 +175,7 @@ def resources(batches: list[Batch], backend: str = "local", workers: int | str =
 
 def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "local", workers: int | str = 1,
             device: str = "cpu", threads: int | None = None, on_batch: Callable[[int], None] | None = None,
-            command: str = "") -> RunSummary:
+            command: str = "", note_run: bool = True) -> RunSummary:
     """Run every planned trial the store does not hold yet; `on_batch(n)` after each stored batch of n.
     `workers`: the process backend's pool size, or 'auto' (`_auto`, local and process backends).
     `threads` fixes the torch threads of every batch (None: each batch picks its own, `batch_threads`)."""
@@ -188,7 +188,8 @@ def execute(batches: list[Batch], store_path: str | Path, *, backend: str = "loc
     start = time.perf_counter()
     planned = sum(len(b) for b in batches)
     with Store(store_path) as store:
-        store.add_run(command or "(library call)", study=batches[0].study if batches else "")
+        if note_run:  # a staged study's later stages belong to the run its first stage noted
+            store.add_run(command or "(library call)", study=batches[0].study if batches else "")
         todo = pending(batches, store)
         ran = 0
 
@@ -229,7 +230,7 @@ def run_study(study: Study, config: Any, store_path: str | Path, *, batches: lis
                                "something new each time")
         if total.stages and on_stage:
             on_stage(new)
-        out = execute(new, store_path, **how)
+        out = execute(new, store_path, note_run=not total.stages, **how)
         total.planned += out.planned
         total.stored_before += out.stored_before
         total.ran += out.ran

@@ -58,8 +58,13 @@ def swish(ev: Evidence) -> Measured:
                     f"{len(top)} finalists", NOT_REPRODUCED)
 
 
+ALPHA = 0.05
+
+
 def _share_claim(ev: Evidence, keep: Callable[[dict], bool], what: str) -> Measured:
-    """Finalists' share with the property against the share among the classes the search trained."""
+    """Finalists' share with the property against the share among the classes the search trained: fewer than half
+    is not reproduced; at least half and more than the space holds by chance (one-sided binomial test against the
+    classes' share, p < ALPHA) is reproduced; else inconclusive (the space is mostly so already)."""
     r = _results(ev)
     if r is None or not _finished(r):
         return NOT_RUN_HERE
@@ -69,9 +74,26 @@ def _share_claim(ev: Evidence, keep: Callable[[dict], bool], what: str) -> Measu
     base = sum(keep(r.classes.get(s, {})) for s in space)
     if base in (0, len(space)):
         return Measured(f"every class searched {'is' if base else 'is not'} {what}: nothing to compare", INCONCLUSIVE)
+    from scipy.stats import binomtest
+
     share, prior = k / len(top), base / len(space)
-    numbers = f"{what}: {_rate(k, len(top))} of the finalists vs {_rate(base, len(space))} of the classes searched"
-    return Measured(numbers, REPRODUCED if share > prior and share >= 0.5 else NOT_REPRODUCED)
+    p = float(binomtest(k, len(top), prior, alternative="greater").pvalue)
+    numbers = (f"{what}: {_rate(k, len(top))} of the finalists vs {_rate(base, len(space))} of the classes searched "
+               f"(binomial p = {p:.2g})")
+    if share < 0.5:
+        return Measured(numbers, NOT_REPRODUCED)
+    return Measured(numbers, REPRODUCED if p < ALPHA else INCONCLUSIVE)
+
+
+def _compare_rates(a: tuple[int, int], b: tuple[int, int], higher: bool) -> tuple[str, float]:
+    """Whether a's rate is higher (`higher`) or lower than b's, with Fisher's exact test: the verdict and p."""
+    from scipy.stats import fisher_exact
+
+    p = float(fisher_exact([[a[0], a[1] - a[0]], [b[0], b[1] - b[0]]])[1])
+    ra, rb = a[0] / a[1], b[0] / b[1]
+    if p >= ALPHA or ra == rb:
+        return INCONCLUSIVE, p
+    return (REPRODUCED if (ra > rb) == higher else NOT_REPRODUCED), p
 
 
 def simple(ev: Evidence) -> Measured:
@@ -99,8 +121,9 @@ def periodic(ev: Evidence) -> Measured:
     b = _first_rung(r, lambda c: is_periodic(c) and not plus_x(c))
     if not a[1] or not b[1]:
         return Measured("the classes searched hold no periodic function added to x, or no other", INCONCLUSIVE)
-    numbers = (f"promoted past rung 0: x ± periodic {_rate(*a)}; other periodic forms {_rate(*b)}")
-    return Measured(numbers, REPRODUCED if a[0] / a[1] > b[0] / b[1] else NOT_REPRODUCED)
+    verdict, p = _compare_rates(a, b, higher=True)
+    return Measured(f"promoted past rung 0: x ± periodic {_rate(*a)}; other periodic forms {_rate(*b)} (Fisher p = "
+                    f"{p:.2g})", verdict)
 
 
 def division(ev: Evidence) -> Measured:
@@ -112,8 +135,9 @@ def division(ev: Evidence) -> Measured:
     b = _first_rung(r, lambda c: c.get("binary") != "x1/(x2+eps)")
     if not a[1] or not b[1]:
         return Measured("the classes searched hold no division, or nothing else", INCONCLUSIVE)
-    numbers = f"promoted past rung 0: division {_rate(*a)}; every other binary function {_rate(*b)}"
-    return Measured(numbers, REPRODUCED if a[0] / a[1] < b[0] / b[1] else NOT_REPRODUCED)
+    verdict, p = _compare_rates(a, b, higher=False)
+    return Measured(f"promoted past rung 0: division {_rate(*a)}; every other binary function {_rate(*b)} (Fisher p = "
+                    f"{p:.2g})", verdict)
 
 
 def claims() -> list[Claim]:
@@ -125,15 +149,19 @@ def claims() -> list[Claim]:
               "reproduced if the class equal to x·σ(x) at β = 1 is among the search's finalists (the last rung's "
               "top), not reproduced if it was searched and left out; inconclusive if it was not searched", swish),
         claim(2, "The best activations found are simple: one or two core units, the best of them one.",
-              "reproduced if one-unit functions make up at least half of the finalists and a larger share than of "
-              "the classes searched", simple),
+              "not reproduced if fewer than half of the finalists are one core unit; reproduced if at least half "
+              "are and more than the classes searched would give by chance (one-sided binomial test, p < 0.05); "
+              "else inconclusive", simple),
         claim(3, "The top functions share the form b(x, g(x)): x itself is one argument of the binary function.",
-              "reproduced if b(x, g(x)) forms make up at least half of the finalists and a larger share than of "
-              "the classes searched", x_form),
+              "not reproduced if fewer than half of the finalists have the form; reproduced if at least half do "
+              "and more than the classes searched would give by chance (one-sided binomial test, p < 0.05); else "
+              "inconclusive", x_form),
         claim(4, "Periodic functions appear in the top functions added to or subtracted from x.",
               "reproduced if classes x ± periodic(x) are promoted past rung 0 more often than the other forms with a "
-              "periodic function", periodic),
+              "periodic function (Fisher's exact test, p < 0.05), not reproduced if less often; else inconclusive",
+              periodic),
         claim(5, "Functions that use division do poorly.",
               "reproduced if classes whose binary function is x1 / (x2 + ε) are promoted past rung 0 less often "
-              "than the classes with any other binary function", division),
+              "than the classes with any other binary function (Fisher's exact test, p < 0.05), not reproduced if "
+              "more often; else inconclusive", division),
     ]

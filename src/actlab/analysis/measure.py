@@ -310,11 +310,15 @@ def _jumps(values: Tensor, xs: Tensor, tol: float, reach: int = 1) -> list[int]:
 def _kinks(s: _Samples) -> tuple[list[float], bool]:
     """Points where f' jumps, and steps where f jumps though f' does not (sign(x)), each located by
     bisection; and whether f itself jumps at one of them."""
-    found = []
-    for i in _jumps(s.d, s.x, 1e-10):
-        a, b = s.x[i].item(), s.x[i + 1].item()
-        found.append(bisect(_nearer(s, s.ds(a), s.ds(b)), a, b))
+    found: list[float] = []
     step = s.x[1].item() - s.x[0].item()
+    # reach 2: f' may jump through one middle value where a grid point lands on the kink (autograd gives
+    # max(x, 0) the slope ½ and abs(x) the slope 0 there), two half jumps that reach 1 would not see
+    for i in _jumps(s.d, s.x, 1e-10, reach=2):
+        a, b = s.x[i].item(), s.x[i + 1].item()
+        k = bisect(_nearer(s, s.ds(a), s.ds(b)), a, b)
+        if not any(abs(k - f) <= 2 * step for f in found):
+            found.append(k)
     for i in _jumps(s.y, s.x, 1e-10 * s.scale, reach=2):
         a, b = s.x[i].item(), s.x[i + 1].item()
         if any(a - 2 * step <= k <= b + 2 * step for k in found):

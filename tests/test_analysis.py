@@ -129,7 +129,8 @@ def test_slope_profile_says_where_f_is_nan() -> None:
     assert profile["nan"].startswith("f is nan at x = -") and profile["active_range"] is None
 
 
-@pytest.mark.parametrize("spec", ["expr:abs(x)", "expr:max(x, 0)", "expr:max(x, 0) - cos(x)", "expr:min(x + 1, cos(x))"])
+@pytest.mark.parametrize("spec", ["expr:abs(x)", "expr:max(x, 0)", "expr:max(x, 0) - cos(x)",
+                                  "expr:min(x + 1, cos(x))"])
 def test_a_formula_kink_where_autograd_gives_a_middle_slope_is_found(spec: str) -> None:
     """At a grid point on the kink autograd gives abs the slope 0 and max the slope ½: f' jumps in two half steps.
     Each kink here is at 0 (by hand: x + 1 = cos x at x = 0, slopes 1 and −sin 0 = 0)."""

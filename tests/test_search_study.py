@@ -265,3 +265,24 @@ def test_rungs_train_one_vmapped_ensemble_on_splits_that_share_one_test_set() ->
                          [0, 1], [0.01], epochs=2, diagnose=False)
     assert run.mode == "vmap", run.reason  # an empty test part is left out, not a reason to train one by one
     assert all(math.isnan(m.test_metric) and m.val_metric > 0 for m in run.members)
+
+
+def test_the_dry_run_of_a_part_run_search_counts_the_stages_the_store_decides(tmp_path: Path) -> None:
+    """Screen and rung 0 stored: rung 1 holds the candidates rung 0 really promoted (stored or not), and only the
+    stages after it are stand-ins; the summary counts what is stored."""
+    from actlab.studies.runner import plan_summary
+
+    cfg = tiny()
+    found = fake(cfg, lambda s, t, r: (len(s) % 5) / 10)
+    done = {k: v for k, v in found.items() if v["config"]["stage"] == "screen" or v["config"].get("rung") == 0}
+    with Store(tmp_path / "s.db") as s:
+        s.write([TrialRecord(NAME, t["config"].get("task", "screen"), t["config"].get("activation", ""), "", 0,
+                             t["config"], t["metrics"]) for t in done.values()])
+    study = registry.study(NAME)
+    everything = estimated_plan(study, cfg, store_path=tmp_path / "s.db")
+    real = pipeline(cfg, found)
+    ids = {t.id for b in everything for t in b.trials}
+    assert {t.id for t in real.rungs[1].trials.values()} <= ids  # the promoted candidates themselves
+    assert sum(len(b) for b in everything) == len(found)  # later stages at the rules' sizes
+    summary = plan_summary(everything, tmp_path / "s.db")
+    assert summary.stored == len(done) and summary.todo == len(found) - len(done)

@@ -56,7 +56,7 @@ def run_command(
         admit(study.name, cfg, estimated_plan(study, cfg, batches))  # a batch that cannot fit: refused before running
     if dry_run:
         for (study, cfg), (_, batches) in zip(stages, plans):
-            everything = estimated_plan(study, cfg, batches)
+            everything = estimated_plan(study, cfg, batches, store)
             summary = plan_summary(everything, store)
             typer.echo(summary.text(study.name, store))
             if study.staged:

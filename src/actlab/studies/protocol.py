@@ -18,10 +18,11 @@ A study is one folder, `actlab/studies/<name>/`, whose `__init__.py` defines `ST
   stored) -> list[Batch]`, the batches of every stage the stored trials decide — stage 0 (`plan(config)`) and
   each next stage once the one before it is complete in `stored`. The runner runs what it has not run yet,
   reads the store, and asks again, until nothing new is planned. It reads stored results only, so a resumed run
-  replans the same stages from the same store. `stand_ins(config)`:
-  batches as large as the later stages will be (stage 0's first trials at the later stages' budgets), which
-  `--dry-run` and the estimate count, since which trials a later stage holds is known only once the stages
-  before it ran. The runner (`runner.run_study`) runs stage after stage.
+  replans the same stages from the same store. `stand_ins(config, stored)`: the stages `stored` (None: nothing
+  stored) decides, and stand-in batches as large as the later stages will be (the last decided stage's first
+  trials at the later stages' budgets), which `--dry-run`, the estimate and the memory check count, since which
+  trials a later stage holds is known only once the stages before it ran. The runner (`runner.run_study`) runs
+  stage after stage.
 
 The registry (`actlab.studies.registry`) is the single list of studies; other packages add theirs
 through the `actlab.studies` entry-point group.
@@ -124,8 +125,9 @@ class Study:
     its own section shows its finalists)."""
     next_stage: Callable[[Any, Stored], list[Batch]] | None = None
     """A staged study's stages as far as its stored trials decide them (see the module's docstring)."""
-    stand_ins: Callable[[Any], list[Batch]] | None = None
-    """A staged study's later stages as stand-in batches of their size (what `--dry-run` counts)."""
+    stand_ins: Callable[[Any, Stored | None], list[Batch]] | None = None
+    """A staged study's whole plan as far as its stored trials (None: none) decide it, and stand-in batches the size
+    of the later stages (what `--dry-run` counts and the memory check reads)."""
 
     @property
     def staged(self) -> bool:

@@ -247,10 +247,17 @@ def run_study(study: Study, config: Any, store_path: str | Path, *, batches: lis
     return total
 
 
-def estimated_plan(study: Study, config: Any, batches: list[Batch] | None = None) -> list[Batch]:
-    """The batches `--dry-run` counts: the plan, and a staged study's stand-ins for its later stages."""
-    batches = study.plan(config) if batches is None else batches
-    return batches + (study.stand_ins(config) if study.stand_ins else [])
+def estimated_plan(study: Study, config: Any, batches: list[Batch] | None = None,
+                   store_path: str | Path | None = None) -> list[Batch]:
+    """The batches `--dry-run` counts: the plan (`batches`, if made already); for a staged study its stages as far
+    as the store at `store_path` decides them and stand-ins for the later ones (`Study.stand_ins`)."""
+    if study.stand_ins is None:
+        return study.plan(config) if batches is None else batches
+    stored = None
+    if store_path is not None and Path(store_path).is_file() and Path(store_path).stat().st_size > 0:
+        with Store(store_path, create=False) as store:
+            stored = Stored(study.name, list(store.trials(study.name)))
+    return study.stand_ins(config, stored)
 
 
 def _results(todo: list[Batch], backend: str, workers: int | str, device: str, threads: int | None,

@@ -230,17 +230,25 @@ def next_stage(cfg: SearchConfig, stored: Stored) -> list[Batch]:
     return pipeline(cfg, {t["trial_id"]: t for t in stored.trials}).batches
 
 
-def stand_ins(cfg: SearchConfig) -> list[Batch]:
-    """The rungs and the final test at the sizes the rules give them, with the screen's first classes standing in
-    for the candidates promoted (the screen runs here, in this process: seconds for the whole space)."""
+def stand_ins(cfg: SearchConfig, stored: Stored | None = None) -> list[Batch]:
+    """The whole plan as far as the stored trials decide it (`pipeline`), then stand-ins at the sizes the rules give
+    the stages not decided yet: the first candidates of the last stage decided stand in for those it will promote
+    (the screen's classes where only the screen is planned; the screen runs here then: seconds for the whole
+    space)."""
     import math as m
 
-    classes = [c["spec"] for c in screened(cfg)["classes"]]
-    out: list[Batch] = []
-    alive = classes
+    p = pipeline(cfg, {t["trial_id"]: t for t in stored.trials} if stored else {})
+    if p.final or (p.rungs and not p.pending):  # every stage decided, or a rung whose candidates all failed
+        return p.batches
+    out = list(p.batches)
+    start, alive = (p.rungs[-1].index, p.rungs[-1].candidates) if p.rungs else \
+        (-1, [c["spec"] for c in screened(cfg)["classes"]])
     for k, (_, _, tasks) in enumerate(cfg.rungs()):
-        out += [Batch(NAME, [rung_trial(cfg, k, s, t) for s in alive[i:i + cfg.per_batch] for t in tasks])
-                for i in range(0, len(alive), cfg.per_batch)]
+        if k < start:
+            continue
+        if k > start:
+            out += [Batch(NAME, [rung_trial(cfg, k, s, t) for s in alive[i:i + cfg.per_batch] for t in tasks])
+                    for i in range(0, len(alive), cfg.per_batch)]
         last = k == len(cfg.rung_epochs) - 1
         alive = alive[:min(len(alive), cfg.top if last else max(1, m.ceil(cfg.keep * len(alive))))]
     finalists = list(dict.fromkeys([*alive, *cfg.baselines]))

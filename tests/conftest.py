@@ -20,6 +20,12 @@ def chromium() -> str:
     return exe
 
 
+def launch(playwright: Any) -> Any:
+    """Headless Debian Chromium through Playwright (skips where there is none), as every browser test starts it."""
+    return playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox", "--disable-gpu",
+                                                                         "--disable-dev-shm-usage"])
+
+
 def local_only(outside: list[str]) -> Any:
     """A Playwright route handler that lets file:, data: and localhost requests through and aborts (and records
     in `outside`) every other one."""

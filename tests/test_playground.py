@@ -29,7 +29,7 @@ from actlab.app.playground.config import BOUNDS, PlaygroundConfig, PlaygroundErr
 from actlab.app.playground.preset import planar_preset  # noqa: E402
 from actlab.app.playground.server import create_app  # noqa: E402
 from actlab.app.playground.trainer import Trainer  # noqa: E402
-from conftest import chromium, local_only  # noqa: E402
+from conftest import chromium, launch, local_only  # noqa: E402
 
 SNAKE_AND_FORMULA = {"activations": ["snake", "expr:x*tanh(softplus(x))"], "loss": "cross_entropy",
                      "optimizer": "adam", "lr": 0.03}
@@ -275,13 +275,12 @@ def epoch(page: Any) -> int:
 
 
 def test_the_page_trains_live_in_chromium(server: str, tmp_path: Any) -> None:
-    exe = chromium()
+    chromium()  # skip before Playwright starts where there is no Chromium
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     outside: list[str] = []
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                                               "--disable-dev-shm-usage"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", local_only(outside))
@@ -430,15 +429,14 @@ def test_regenerate_draws_new_points(page: Page) -> None:
 
 
 def test_a_link_restores_the_page(server: str) -> None:
-    exe = chromium()
+    chromium()  # skip before Playwright starts where there is no Chromium
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     import urllib.parse
 
     cfg = {"dataset": "moons", "widths": [3, 3, 2], "activations": ["relu", "expr:x*sigmoid(x)", "snake(a=0.5)"],
            "optimizer": "rmsprop", "seeds": 4, "features": ["x1", "x2", "x1*x2"]}
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                                               "--disable-dev-shm-usage"])
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())

@@ -26,7 +26,7 @@ from actlab.studies.planar.study import plan as planar_plan
 from actlab.studies.runner import execute
 from actlab.studies.single_sample.study import SingleSampleConfig
 from actlab.studies.single_sample.study import plan as single_plan
-from conftest import chromium, local_only  # noqa: E402
+from conftest import chromium, launch, local_only  # noqa: E402
 
 FORMULAS = ["expr:where(x<abs(x), x, 0)", "expr:where(x>0, x, 0)"]
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -71,13 +71,12 @@ def test_no_script_and_no_unescaped_markup_in_the_html(report: Path) -> None:
 
 
 def test_the_page_shows_the_strings_literally_and_runs_nothing(report: Path) -> None:
-    exe = chromium()
+    chromium()  # skip before Playwright starts where there is no Chromium
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
     outside: list[str] = []
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                                               "--disable-dev-shm-usage"])
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.route("**/*", local_only(outside))

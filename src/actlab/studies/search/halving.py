@@ -1,12 +1,12 @@
-"""Successive halving (Jamieson & Talwalkar 2016; the rungs of Hyperband, Li et al. 2018) over activation
-candidates: every candidate trains for rung 0's budget, the best `keep` fraction by validation score is promoted
-to the next rung's longer budget and more seeds, and so on. Decisions read validation scores only; the test split
-is not touched here (the search's final test reads it once, for the winners).
+"""The pieces of successive halving (Jamieson & Talwalkar 2016; the rungs of Hyperband, Li et al. 2018) that the
+search's `study.pipeline` runs stage by stage from the store: promotion by validation score, and a candidate's
+score on a real-data task. Decisions read validation scores only; the test split is not touched here (the
+search's final test reads it once, for the winners).
 
-`train_candidates` scores candidates on a real-data task: each candidate's seeds train as one vmapped ensemble
-(`engine.ensemble`), an MLP with the candidate in every hidden layer, and its score is the mean over seeds of
-the best validation accuracy within the rung's epochs. A candidate that fails (an activation that breaks the
-model, a loss that turns non-finite from the start) scores nan and is never promoted; it costs at most its budget.
+`score` trains one candidate on one task: its seeds as one vmapped ensemble (`engine.ensemble`), an MLP with the
+candidate in every hidden layer; the score is the mean over seeds of the best validation accuracy within the
+epochs. A candidate that fails (an activation that breaks the model, a loss that turns non-finite from the start)
+scores nan and is never promoted; it costs at most its budget.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -23,21 +21,6 @@ from torch import nn
 from actlab.core.registry import create
 from actlab.data import realdata
 from actlab.engine import ensemble
-
-
-@dataclass(frozen=True)
-class Rung:
-    epochs: int
-    seeds: int
-    keep: float
-    """Share of this rung's candidates promoted to the next (the last rung's is ignored)."""
-
-
-@dataclass
-class RungResult:
-    rung: Rung
-    scores: dict[str, float]
-    promoted: list[str] = field(default_factory=list)
 
 
 def best(scores: dict[str, float], n: int) -> list[str]:
@@ -50,22 +33,6 @@ def best(scores: dict[str, float], n: int) -> list[str]:
 def promote(scores: dict[str, float], keep: float) -> list[str]:
     """The best ⌈keep·n⌉ candidates by score (at least one; ties: the order given; nan never)."""
     return best(scores, max(1, math.ceil(keep * len(scores))))
-
-
-def successive_halving(candidates: Sequence[str], rungs: Sequence[Rung],
-                       score: Callable[[list[str], Rung], dict[str, float]]) -> list[RungResult]:
-    """Run the rungs: `score(candidates, rung)` gives each candidate's validation score at that rung's budget."""
-    out, alive = [], list(candidates)
-    for i, rung in enumerate(rungs):
-        scores = score(alive, rung)
-        result = RungResult(rung, scores)
-        if i < len(rungs) - 1:
-            result.promoted = promote(scores, rung.keep)
-            alive = result.promoted
-        out.append(result)
-        if not alive:
-            break
-    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -109,10 +76,3 @@ def score(spec: str, dataset: str, epochs: int, seeds: int, *, width: int = 32, 
     vals = [max((v for v in m.val_curve if math.isfinite(v)), default=math.nan) for m in run.members]
     failed = next((m.failed for m in run.members if m.failed), "")
     return float(sum(vals) / len(vals)), vals, failed
-
-
-def train_candidates(specs: list[str], rung: Rung, *, dataset: str = "digits", width: int = 32, depth: int = 2,
-                     lr: float = 0.003, batch_size: int = 64) -> dict[str, float]:
-    """Each spec's mean over `rung.seeds` seeds of its best validation accuracy within `rung.epochs` epochs."""
-    return {spec: score(spec, dataset, rung.epochs, rung.seeds, width=width, depth=depth, lr=lr,
-                        batch_size=batch_size)[0] for spec in specs}

@@ -90,4 +90,12 @@ def test_canonical_reads_only_whitelisted_formulas() -> None:
 
     with pytest.raises(actlab.SpecError):
         canonical("expr:__import__('os').getcwd()")
-    assert canonical("expr:x*sigmoid(beta*x); beta=1") == "x*exp(beta*x)/(exp(beta*x) + 1)"
+    assert canonical("expr:x*sigmoid(beta*x); beta=1") == "x/(1 + exp(-beta*x))"  # x·σ(βx) = x / (1 + e^(−βx))
+
+
+def test_canonical_form_is_read_without_a_timer_on_a_candidate_simplify_took_seconds_on() -> None:
+    """sympy.simplify needed 3.4 s on this two-unit candidate; the form is now the same on every machine."""
+    from actlab.studies.search.space import canonical
+
+    spec = "expr:exp(-b6*((sigmoid((max(sqrt(x), tanh(x))))) - (sinc(x/pi)))**2); b6=1.0"
+    assert canonical(spec) == "exp(-b6*(1/(1 + exp(-Max(sqrt(x), tanh(x)))) - sin(x)/x)**2)"

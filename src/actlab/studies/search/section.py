@@ -185,7 +185,7 @@ def _properties(r: Results) -> Table:
         a = analyze(e.spec).data
         lo, hi = a.get("range") or (math.nan, math.nan)
         smooth = a.get("smoothness")
-        rows.append([Cell(e.label, title=e.spec), canonical(e.spec, seconds=0.5), _yes(a.get("monotonic")),
+        rows.append([Cell(e.label, title=e.spec), canonical(e.spec), _yes(a.get("monotonic")),
                      f"[{lo:.3g}, {hi:.3g}]", "C∞" if smooth == math.inf else f"C{smooth}",
                      ", ".join(f"{k:g}" for k in a.get("kinks") or []) or "none",
                      f"{a['lipschitz']:.3g}" if a.get("lipschitz") is not None else "—"])

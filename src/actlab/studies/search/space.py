@@ -256,14 +256,15 @@ def screen(candidates: list[Unit]) -> Screened:
     return Screened(len(candidates), kept, rejected)
 
 
-def canonical(spec: str, seconds: float = 2.0) -> str:
-    """A readable canonical form of a formula spec by sympy (`sympy.simplify`, at most `seconds` where a timer can
-    interrupt it; else the unsimplified expression): x*sigmoid(x) and sigmoid(x)*x both read 'x/(1 + exp(-x))'.
-    The formula is first checked by actlab's whitelist (building it), then read into sympy through the same
-    names: torch's normalised sinc(u) is sin(pi*u)/(pi*u); where(c, a, b) a Piecewise."""
+def canonical(spec: str) -> str:
+    """A readable canonical form of a formula spec by sympy: its own automatic canonicalisation, then the shortest
+    (fewest operations, then fewest characters) of the expression, `together`, `cancel`, `factor_terms` and
+    `powsimp` of it. Deterministic and bounded (a few ms per search candidate): `sympy.simplify` took seconds on
+    some two-unit candidates, and a timer around it made the report depend on the machine's load. x*sigmoid(x) and
+    sigmoid(x)*x both read 'x/(1 + exp(-x))'. The formula is first checked by actlab's whitelist (building it),
+    then read into sympy through the same names: torch's normalised sinc(u) is sin(pi*u)/(pi*u); where(c, a, b) a
+    Piecewise."""
     import ast
-    import signal
-    import threading
 
     import sympy as sp
 
@@ -284,21 +285,6 @@ def canonical(spec: str, seconds: float = 2.0) -> str:
     tree = ast.parse(formula, mode="eval")
     expr = eval(compile(tree, "<formula>", "eval"), {"__builtins__": {}}, names)  # noqa: S307 (whitelisted above)
 
-    def simplified() -> str:
-        return sp.sstr(sp.simplify(expr))
-
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        return sp.sstr(expr)
-
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return simplified()
-    except TimeoutError:
-        return sp.sstr(expr)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    forms = [expr, *(f(expr) for f in (sp.together, sp.cancel, sp.factor_terms, sp.powsimp))]
+    ranked = sorted((sp.count_ops(f), len(sp.sstr(f)), sp.sstr(f)) for f in forms)
+    return ranked[0][2]

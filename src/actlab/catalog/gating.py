@@ -84,6 +84,7 @@ class Swish(AbstractActivation):
     """
 
     param_names = ("beta",)
+    builtin_reads_params = False  # F.silu for a fixed β = 1: an ensemble's stacked β buffers keep it
 
     def __init__(self, beta: float = 1.0, learnable: bool = False, num_parameters: int = 1) -> None:
         super().__init__(beta=beta, learnable=learnable, num_parameters=num_parameters)

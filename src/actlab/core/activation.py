@@ -164,7 +164,7 @@ def _kernel_unfit(act: AbstractActivation, x: Tensor) -> bool:
         return True
     if torch._C._functorch.maybe_current_level() is None:
         return False
-    params = [getattr(act, n) for n in act.param_names]
+    params = [getattr(act, n) for n in act.param_names] if act.builtin_reads_params else []
     return bool(params and _transformed(*params)) or any(
         i.key() == TransformType.Jvp for i in retrieve_all_functorch_interpreters())
 
@@ -338,6 +338,9 @@ class AbstractActivation(nn.Module, ABC):
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
     has_vjp: ClassVar[bool] = False
+    builtin_reads_params: ClassVar[bool] = True
+    """Whether `builtin` reads the parameters (prelu's slope does): where it does not (silu's builtin runs only
+    for a fixed β = 1), parameters batched by a transform leave torch's kernel fit."""
     fused: bool | None = None
     """True / False: always / never run the exact path as torch.compile'd kernels (see `fuse`);
     None: decided per call by the automatic rule (`auto_fuse`)."""

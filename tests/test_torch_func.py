@@ -195,7 +195,7 @@ def test_an_ensemble_of_silu_runs_on_torchs_kernel_and_prelu_on_the_exact_path(m
         assert params or buffers
         base = copy.deepcopy(members[0]).to("meta")
         calls.clear()
-        g = vmap(grad(lambda p, b, v: functional_call(base, (p, b), (v,)).sum(), argnums=2),
+        g = vmap(grad(lambda p, b, v, base=base: functional_call(base, (p, b), (v,)).sum(), argnums=2),
                  in_dims=(0, 0, None))(params, buffers, x)
         assert bool(calls) is exact, (spec, calls)
         for k, m in enumerate(members):

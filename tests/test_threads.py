@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -246,3 +247,19 @@ def test_results_do_not_depend_on_the_threads() -> None:
     for batch in (wide, adamm):
         one, two = (runner.run_batch(batch, threads=n) for n in (1, 2))
         assert [({**r.metrics, "time": 0}, r.curve) for r in one] == [({**r.metrics, "time": 0}, r.curve) for r in two]
+
+
+def test_the_estimate_divides_only_the_parallel_part_by_the_threads_speedup(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of 10 s on one thread, 4 of them serial (Python per step): on 2 free cores 4 + 6 / 2^0.85 s, on
+    one 10 s."""
+    from actlab.studies import estimate, registry
+    from actlab.studies.protocol import Cost
+
+    batch = planar_batch(140, 100, n=1600)  # 11.2 M elements: as many threads as are free
+    study = dataclasses.replace(registry.study(batch.study), cost=lambda b: Cost(10.0, 10**8, 0, serial=4.0))
+    monkeypatch.setattr(registry, "study", lambda name: study)
+    monkeypatch.setattr(estimate, "free_cores", Free(2, 2))
+    assert estimate.plan_summary([batch], tmp_path / "none.db").seconds == pytest.approx(4 + 6 / 2 ** 0.85)
+    monkeypatch.setattr(estimate, "free_cores", Free(1, 2))
+    assert estimate.plan_summary([batch], tmp_path / "none.db").seconds == pytest.approx(10.0)

@@ -22,7 +22,7 @@ class PlanSummary:
     stored: int
     seconds: float
     """Estimated seconds of the trials still to run in this process, each batch on the torch threads it would
-    get now (`Study.cost`'s one-thread seconds divided by `speedup`)."""
+    get now (`Study.cost`'s one-thread seconds, all but its `serial` part divided by `speedup`)."""
     memory: int
     """The largest batch's estimated peak memory, in bytes."""
 
@@ -78,7 +78,8 @@ def plan_summary(batches: list[Batch], store_path: str | Path) -> PlanSummary:
     for b in batches:
         cost = study(b.study).cost(b)
         left = sum(t.id not in done for t in b.trials)
-        seconds += cost.seconds * left / len(b) / speedup(threads_for(cost.elements, free))
+        parallel = cost.seconds - cost.serial
+        seconds += (cost.serial + parallel / speedup(threads_for(cost.elements, free))) * left / len(b)
         memory = max(memory, cost.memory)
     acts = len({t.config.get("activation") for t in trials})
     return PlanSummary(len(trials), acts, len(batches), len(done), seconds, memory)

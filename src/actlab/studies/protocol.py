@@ -46,12 +46,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Cost:
     """What one batch costs: `seconds` on one thread of the reference 2-core CPU, `elements` in each of
-    its per-step tensors (trials × population × width × points: what the thread choice reads) and
-    `memory`, its estimated peak in bytes."""
+    its per-step tensors (trials × population × width × points: what the thread choice reads),
+    `memory`, its estimated peak in bytes, and `serial`, the part of `seconds` that more threads do not
+    shorten (Python-level work per step, fixed costs)."""
 
     seconds: float
     elements: int
     memory: int
+    serial: float = 0.0
 
 
 class Stored:

@@ -25,16 +25,19 @@ from actlab.studies.protocol import Cost
 NAME = "compare"
 QUESTION = "Which activation should this model use on these data?"
 MAX_SEEDS = 1000
-SECONDS_PER_FLOP = 7e-11
+SECONDS_PER_FLOP = 3.9e-11
 """Seconds per floating-point operation of a training row (forward and backward, 6 per parameter) in a vmapped
-ensemble on the reference 2-core CPU, one thread. Calibrated on two runs next to other jobs: the quick preset's
-batches (10 trials of a 64-64-64-10 MLP on digits, 10 epochs) took 0.51 s each (estimated 0.51 s), and
-benchmarks/bench_compare.py's MLP ensemble (20 trials of 40-100-100-10, 2 epochs of 2 400 rows) 1.05 s
-(estimated 0.68 s)."""
-BATCH_SECONDS = 0.05
-"""A batch's fixed cost: its models, vmap's first trace, the evaluations and the store write."""
-STEP_SECONDS = 3e-4
-"""Per optimizer step of an ensemble: the Python-level work of vmap, autograd and the update."""
+ensemble on the reference 2-core CPU, one thread. Fitted with TRIAL_STEP_SECONDS and STEP_SECONDS by least squares
+on six batch shapes × relu / tanh, 1 and 2 threads (10-50 trials of 64-64-64-10 on digits, 3-30 of 40-100-100-10
+on MNIST-1D, 2-30 of 64-512-512-10 on digits; 0.3-7.9 s each): every one-thread batch within 0.89-1.10× of the
+fit; on 2 threads the flop and per-trial terms ran 1.7× and 1.5× faster, the per-step term not at all."""
+TRIAL_STEP_SECONDS = 7.5e-5
+"""Per optimizer step and trial: the update and the small ops that grow with the ensemble."""
+STEP_SECONDS = 1.2e-3
+"""Per optimizer step of an ensemble: the Python-level work of vmap, autograd and the update (serial: more
+threads do not shorten it)."""
+BATCH_SECONDS = 0.02
+"""A batch's fixed cost: its models, vmap's first trace, the evaluations and the store write (serial)."""
 
 
 @dataclass
@@ -174,9 +177,10 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
 
 
 def cost(batch: Batch) -> Cost:
-    """seconds ≈ trials × epochs × training rows × 6 × parameters × SECONDS_PER_FLOP, plus a per-step and a
-    per-batch cost; memory ≈ trials × (5 copies of the parameters (weights, gradients, two Adam moments, the
-    best epoch's) + a minibatch's activations, bounded by a minibatch × parameters) × 4 bytes."""
+    """seconds ≈ trials × epochs × training rows × 6 × parameters × SECONDS_PER_FLOP, plus a per-step-and-trial,
+    a per-step and a per-batch cost (the last two serial: Python-level work that threads do not share);
+    memory ≈ trials × (5 copies of the parameters (weights, gradients, two Adam moments, the best epoch's) + a
+    minibatch's activations, bounded by a minibatch × parameters) × 4 bytes."""
     from actlab.studies.compare import train as api
 
     c = batch.trials[0].config
@@ -185,6 +189,7 @@ def cost(batch: Batch) -> Cost:
     params = api.parameter_count(_factory(c["model"]), c["activation"])
     n, batch_rows = len(batch), min(c["batch_size"], rows)
     steps = c["epochs"] * math.ceil(rows / max(1, c["batch_size"]))
-    seconds = n * c["epochs"] * rows * 6 * params * SECONDS_PER_FLOP + steps * STEP_SECONDS + BATCH_SECONDS
+    serial = steps * STEP_SECONDS + BATCH_SECONDS
+    seconds = n * (c["epochs"] * rows * 6 * params * SECONDS_PER_FLOP + steps * TRIAL_STEP_SECONDS) + serial
     memory = n * (5 * params + batch_rows * min(params, 65_536)) * 4
-    return Cost(seconds, n * batch_rows * max(1, int(math.sqrt(params))), memory)
+    return Cost(seconds, n * batch_rows * max(1, int(math.sqrt(params))), memory, serial)

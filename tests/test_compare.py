@@ -324,3 +324,34 @@ def test_the_example_in_docs_compare_runs(tmp_path: Path, monkeypatch: pytest.Mo
     exec(compile(code, "docs/compare.md", "exec"), {"__name__": "__docs__"})
     assert (tmp_path / "trials.csv").read_text().count("\n") == 1 + 5 * 2 * 3
     assert "<html" in (tmp_path / "compare.html").read_text()
+
+
+class _Conv(nn.Module):
+    """digits' 64 features as a 1-channel signal: Conv1d(1, 2, 3) → 2 × 62, the activation, Linear(124, 10)."""
+
+    def __init__(self, act: nn.Module) -> None:
+        super().__init__()
+        self.conv, self.act, self.fc = nn.Conv1d(1, 2, 3), act, nn.Linear(124, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.act(self.conv(x.unsqueeze(1))).flatten(1))
+
+
+def test_the_cost_counts_a_rows_training_flops_and_a_convolution_trains_one_trial_after_another() -> None:
+    """By hand, per row (2 flops a multiply-add; no input gradient for the first layer): digits' 64-64-64-10 MLP
+    forward 2·(64·64 + 64·64 + 64·10) = 17 664, weight gradients as many, input gradients of layers 2-3
+    2·(64·64 + 64·10) = 9 472: 44 800. The convolution model: Conv1d forward 2·2·3·62 = 744 and its weight
+    gradient 744, Linear(124, 10) 2 480 three times: 8 928, and it trains sequentially (the ensemble's rule)."""
+    from actlab.studies.compare import examples
+    from actlab.studies.compare import train as api
+    from actlab.studies.compare.data import read
+
+    digits = read("digits", None)
+    mlp_work = api.work(api.factory(examples.digits_mlp, None), "relu", digits, 0.15, 0.15, 64)
+    assert mlp_work.flops_per_row == 44_800 and not mlp_work.sequential
+    assert mlp_work.rows == api.training_rows(digits, 0.15, 0.15)
+    conv_work = api.work(api.factory(_Conv, None), "tanh", digits, 0.15, 0.15, 64)
+    assert conv_work.flops_per_row == 8_928 and conv_work.sequential
+    narrow = api.factory(lambda act: nn.Sequential(nn.Linear(3, 5), act), None)
+    broken = api.work(narrow, "relu", digits, 0.15, 0.15, 64)
+    assert broken.flops_per_row == 6 * 20 and not broken.sequential  # it cannot take 64 features: 6 per parameter

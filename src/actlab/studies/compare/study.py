@@ -25,17 +25,25 @@ from actlab.studies.protocol import Cost
 NAME = "compare"
 QUESTION = "Which activation should this model use on these data?"
 MAX_SEEDS = 1000
-SECONDS_PER_FLOP = 3.9e-11
-"""Seconds per floating-point operation of a training row (forward and backward, 6 per parameter) in a vmapped
-ensemble on the reference 2-core CPU, one thread. Fitted with TRIAL_STEP_SECONDS and STEP_SECONDS by least squares
-on six batch shapes × relu / tanh, 1 and 2 threads (10-50 trials of 64-64-64-10 on digits, 3-30 of 40-100-100-10
-on MNIST-1D, 2-30 of 64-512-512-10 on digits; 0.3-7.9 s each): every one-thread batch within 0.89-1.10× of the
-fit; on 2 threads the flop and per-trial terms ran 1.7× and 1.5× faster, the per-step term not at all."""
-TRIAL_STEP_SECONDS = 7.5e-5
-"""Per optimizer step and trial: the update and the small ops that grow with the ensemble."""
-STEP_SECONDS = 1.2e-3
+SECONDS_PER_FLOP = 4e-11
+"""Seconds per floating-point operation of training (a row's forward and backward matrix products and
+convolutions, counted by torch's FlopCounterMode: `train.work`) in a vmapped ensemble on the reference 2-core CPU,
+one thread. Fitted with TRIAL_STEP_SECONDS and STEP_SECONDS by least squares on six batch shapes × relu / tanh,
+1 and 2 threads (10-50 trials of 64-64-64-10 on digits, 3-30 of 40-100-100-10 on MNIST-1D, 2-30 of 64-512-512-10
+on digits; 0.3-7.9 s each): every one-thread batch within 0.88-1.09× of the fit; on 2 threads the flop and
+per-trial terms ran 1.7× and 1.5× faster, the per-step term not at all."""
+TRIAL_STEP_SECONDS = 9e-5
+"""Per optimizer step and trial of an ensemble: the update and the small ops that grow with it."""
+STEP_SECONDS = 1e-3
 """Per optimizer step of an ensemble: the Python-level work of vmap, autograd and the update (serial: more
 threads do not shorten it)."""
+SEQUENTIAL_SECONDS_PER_FLOP = 1.6e-11
+"""The same for a model trained one trial after another (convolutions on the CPU), one thread. Fitted with
+SEQUENTIAL_STEP_SECONDS on five shapes × relu / tanh, 1 and 2 threads (2-10 trials of the MNIST-1D paper's CNN,
+minibatches of 32 and 100; 2-6 of a two-convolution 2-D CNN on digits; 0.26-2.4 s each): within 0.82-1.23×;
+2 threads ran the flops 2.1× faster, the steps not at all."""
+SEQUENTIAL_STEP_SECONDS = 1.85e-3
+"""Per optimizer step and trial trained one after another: the Python-level work of a step (serial)."""
 BATCH_SECONDS = 0.02
 """A batch's fixed cost: its models, vmap's first trace, the evaluations and the store write (serial)."""
 
@@ -177,19 +185,33 @@ def run_batch(batch: Batch, device: str = "cpu") -> list[TrialRecord]:
 
 
 def cost(batch: Batch) -> Cost:
-    """seconds ≈ trials × epochs × training rows × 6 × parameters × SECONDS_PER_FLOP, plus a per-step-and-trial,
-    a per-step and a per-batch cost (the last two serial: Python-level work that threads do not share);
-    memory ≈ trials × (5 copies of the parameters (weights, gradients, two Adam moments, the best epoch's) + a
-    minibatch's activations, bounded by a minibatch × parameters) × 4 bytes."""
+    """seconds ≈ trials × epochs × training rows × a row's training flops × SECONDS_PER_FLOP, plus a
+    per-step-and-trial, a per-step and a per-batch cost (the last two serial: Python-level work that threads do not
+    share); a model trained one trial after another (convolutions on the CPU) has its own constants, every step
+    serial. memory ≈ trials × (5 copies of the parameters (weights, gradients, two Adam moments, the best epoch's)
+    + a minibatch's activations, bounded by a minibatch × parameters) × 4 bytes."""
     from actlab.studies.compare import train as api
 
     c = batch.trials[0].config
-    data = loaded(c["data"], c["target"])
-    rows = api.training_rows(data, c["val_fraction"], c["test_fraction"])
+    w = _work(c["model"], c["data"], c["target"], c["activation"], c["val_fraction"], c["test_fraction"],
+              c["batch_size"])
     params = api.parameter_count(_factory(c["model"]), c["activation"])
-    n, batch_rows = len(batch), min(c["batch_size"], rows)
-    steps = c["epochs"] * math.ceil(rows / max(1, c["batch_size"]))
-    serial = steps * STEP_SECONDS + BATCH_SECONDS
-    seconds = n * (c["epochs"] * rows * 6 * params * SECONDS_PER_FLOP + steps * TRIAL_STEP_SECONDS) + serial
+    n, batch_rows = len(batch), min(c["batch_size"], w.rows)
+    steps = c["epochs"] * math.ceil(w.rows / max(1, c["batch_size"]))
+    flops = n * c["epochs"] * w.rows * w.flops_per_row
+    if w.sequential:
+        serial = n * steps * SEQUENTIAL_STEP_SECONDS + BATCH_SECONDS
+        seconds = flops * SEQUENTIAL_SECONDS_PER_FLOP + serial
+    else:
+        serial = steps * STEP_SECONDS + BATCH_SECONDS
+        seconds = flops * SECONDS_PER_FLOP + n * steps * TRIAL_STEP_SECONDS + serial
     memory = n * (5 * params + batch_rows * min(params, 65_536)) * 4
     return Cost(seconds, n * batch_rows * max(1, int(math.sqrt(params))), memory, serial)
+
+
+@functools.lru_cache(maxsize=64)
+def _work(model: str, data: str, target: str, spec: str, val_fraction: float, test_fraction: float,
+          batch_size: int) -> Any:
+    from actlab.studies.compare import train as api
+
+    return api.work(_factory(model), spec, loaded(data, target), val_fraction, test_fraction, batch_size)

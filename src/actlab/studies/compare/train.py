@@ -8,6 +8,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -59,6 +60,38 @@ def training_rows(d: data_mod.Data, val_fraction: float, test_fraction: float) -
         return len(realdata.split(d.builtin, 0, val_fraction=val_fraction, test_fraction=test_fraction).y_train)
     assert d.y is not None
     return int(round(len(d.y) * (1 - test_fraction) * (1 - val_fraction / (1 - test_fraction))))
+
+
+@dataclass
+class Work:
+    """What one trial's training step costs: its training rows per epoch, the floating-point operations of a row's
+    forward and backward pass, and whether the ensemble trains it one trial after another on the CPU."""
+
+    rows: int
+    flops_per_row: float
+    sequential: bool
+
+
+def work(make: Callable[[str], nn.Module], spec: str, d: data_mod.Data, val_fraction: float, test_fraction: float,
+         batch_size: int) -> Work:
+    """Counted on one minibatch of seed 0's training rows by torch's FlopCounterMode (matrix products and
+    convolutions, forward and backward: what grows with the model; elementwise work is in the fitted constants).
+    A model that cannot be built or run counts 6 per parameter (the run will say why it failed)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    rows = training_rows(d, val_fraction, test_fraction)
+    try:
+        split = data_mod.splits(d, 0, val_fraction, test_fraction, "cpu")
+        X = split.train[0][: max(1, min(batch_size, rows))]
+        model = builder(make, spec, "cpu")(0)
+        sequential = any(isinstance(m, ensemble.CONVOLUTIONS) for m in model.modules())
+        with FlopCounterMode(display=False) as counter:
+            out = model(X.float())
+            out = out if isinstance(out, torch.Tensor) else out[0]
+            out.float().square().mean().backward()
+        return Work(rows, counter.get_total_flops() / len(X), sequential)
+    except Exception:
+        return Work(rows, 6.0 * parameter_count(make, spec), False)
 
 
 def parameter_count(make: Callable[[str], nn.Module], spec: str) -> int:

@@ -202,3 +202,39 @@ def test_an_ensemble_of_silu_runs_on_torchs_kernel_and_prelu_on_the_exact_path(m
             v = x.clone().requires_grad_()
             (want,) = torch.autograd.grad(m(v).sum(), v)
             torch.testing.assert_close(g[k], want, **TOL)
+
+
+@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if list(make(s).parameters())])
+def test_vmap_rule_takes_batch_dimensions_anywhere(spec: str) -> None:
+    """The elementwise entries' written vmap rule moves batch dimensions itself: x batched on dim 2, each
+    member's parameters stacked on their last dim, and vmap inside vmap, against each member eagerly."""
+    members = [perturbed(make(spec), k) for k in range(3)]
+    base = copy.deepcopy(members[0]).to("meta")
+    names = [n for n, _ in members[0].named_parameters()]
+    stacked = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in members], -1) for n in names}
+    dims = {n: p.dim() - 1 for n, p in stacked.items()}
+    xs = samples(members[0], 3)  # (3, 2, C, 4): member k reads xs[k]
+    w = weights(members[0](xs[0]))
+
+    buffers = dict(members[0].named_buffers())  # shared: not batched
+
+    def call(p: dict, v: torch.Tensor) -> torch.Tensor:
+        return functional_call(base, (p, buffers), (v,))
+
+    def loss(p: dict, v: torch.Tensor) -> torch.Tensor:
+        return (call(p, v) * w).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a functorch fallback (no batching rule) warns
+        out = vmap(call, in_dims=(dims, 2))(stacked, xs.movedim(0, 2))
+        g = vmap(grad(loss, argnums=(0, 1)), in_dims=(dims, 2))(stacked, xs.movedim(0, 2))
+        nested = vmap(vmap(members[0]))(xs.reshape(3, 1, *xs.shape[1:]).expand(3, 2, *xs.shape[1:]))
+    for k, m in enumerate(members):
+        v = xs[k].clone().requires_grad_()
+        y = m(v)
+        torch.testing.assert_close(out[k], y, **tol(spec))
+        eager = torch.autograd.grad((y * w).sum(), [v, *m.parameters()])
+        torch.testing.assert_close(g[1][k], eager[0], **tol(spec))
+        for name, want in zip(names, eager[1:]):
+            torch.testing.assert_close(g[0][name][k], want, **tol(spec))  # vmap puts the batch first
+        torch.testing.assert_close(nested[k, 1], members[0](xs[k]), **tol(spec))

@@ -16,10 +16,11 @@ form everywhere, the documented value at every kink included, so on finite input
 differ only in cost and float rounding. At ±inf forward gives torch's values (silu(−inf) and
 gelu(±inf) are nan, as with torch.nn); `exact(x)` and `derivative(x)` give the limits.
 
-torch.func: `_Exact` has a generated vmap rule and a closed-form `jvp`, so vmap, grad, jacrev, jvp, hessian and
+torch.func: `_Exact` has a generated vmap rule (elementwise entries without noise a written one,
+`_ExactElementwise`: the whole batch in one call) and a closed-form `jvp`, so vmap, grad, jacrev, jvp, hessian and
 functional_call ensembles work on every entry (tests/test_torch_func.py). Under a transform the maths run out of
 place (`_OutOfPlace`), nothing compiles, torch's kernels give way in forward mode and where a transform batches the
-parameters, and a stochastic entry draws its noise from torch's generator as vmap's `randomness=` says.
+parameters a builtin reads, and a stochastic entry draws its noise from torch's generator as vmap's `randomness=` says.
 """
 
 from __future__ import annotations
@@ -141,6 +142,29 @@ class _Exact(torch.autograd.Function):
                 if tp is not None:
                     out = out + dp * _opmath(tp)
         return out.to(x.dtype)
+
+
+class _ExactElementwise(_Exact):
+    """`_Exact` for an elementwise entry without noise, with a written vmap rule: the batch dimension moved to the
+    front of x, each batched parameter's batch dimension to the front and its logical shape right-aligned
+    against x's, and the same function applied once to the whole batch. The generated rule cost about 1 ms per
+    forward and backward in a model ensemble (mish trained 2.5x slower than relu in `actlab compare`)."""
+
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple, maths: Any, extra: dict, fused: bool, x: Tensor,
+             *params: Tensor) -> tuple[Tensor, int]:
+        x_dim, *p_dims = in_dims[3:]
+        x = x.movedim(x_dim, 0) if x_dim is not None else x.expand(info.batch_size, *x.shape)
+        rank = x.dim() - 1
+        batched = []
+        for p, d in zip(params, p_dims):
+            if d is not None:
+                p = p.movedim(d, 0)
+                p = p.reshape(p.shape[0], *([1] * (rank - (p.dim() - 1))), *p.shape[1:])
+            batched.append(p)
+        return _ExactElementwise.apply(maths, extra, fused, x, *batched), 0
 
 
 def _transformed(*tensors: Tensor) -> bool:
@@ -416,7 +440,8 @@ class AbstractActivation(nn.Module, ABC):
             xo = _opmath(x)
             with _OutOfPlace():
                 return self.f(xo, *(_opmath(p) for p in params), **self.expand(xo, extra)).to(x.dtype)
-        return _Exact.apply(self, extra, fusing(self, x), x, *params)
+        function = _ExactElementwise if not extra and not self.has_vjp else _Exact
+        return function.apply(self, extra, fusing(self, x), x, *params)
 
     def fuse(self, enabled: bool | None = True) -> AbstractActivation:
         """Compile forward and backward into fused kernels with torch.compile (inductor): True

@@ -186,8 +186,9 @@ def test_an_ensemble_of_silu_runs_on_torchs_kernel_and_prelu_on_the_exact_path(m
     from actlab.core import activation as core
 
     calls: list[str] = []
-    apply = core._Exact.apply
-    monkeypatch.setattr(core._Exact, "apply", lambda act, *a: calls.append(act.name) or apply(act, *a))
+    for function in (core._Exact, core._ExactElementwise):  # each keeps its own vmap rule
+        monkeypatch.setattr(function, "apply", lambda act, *a, apply=function.apply: calls.append(act.name) or
+                            apply(act, *a))
     x = torch.linspace(-3, 3, 7, dtype=torch.float64)
     for spec, exact in (("silu", False), ("prelu", True)):
         members = [perturbed(make(spec), k) for k in range(3)]
@@ -238,3 +239,62 @@ def test_vmap_rule_takes_batch_dimensions_anywhere(spec: str) -> None:
         for name, want in zip(names, eager[1:]):
             torch.testing.assert_close(g[0][name][k], want, **tol(spec))  # vmap puts the batch first
         torch.testing.assert_close(nested[k, 1], members[0](xs[k]), **tol(spec))
+
+
+def test_entries_that_split_channels_keep_the_generated_vmap_rule() -> None:
+    """mixed splits its channels on dim 1: its exact maths under vmap equal a loop over the samples (the written
+    rule, which runs the maths on the physical batch, put the split on the wrong dim: off by 1.8)."""
+    m = actlab.create("mixed(acts=['relu', 'identity'])")
+    xs = torch.linspace(-2, 2, 24).reshape(3, 4, 2)  # 3 samples of (4, 2): relu on channel 0, identity on 1
+    assert not m.elementwise_maths and not actlab.create("meta_acon(channels=8, r=4)").elementwise_maths
+    torch.testing.assert_close(vmap(m.exact)(xs), torch.stack([m.exact(x) for x in xs]))
+
+
+def test_the_vmap_rule_compiles_nothing_and_pads_x_to_a_longer_parameter_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fuse(True) under a transform: nothing is compiled (as before the written rule). A parameter whose view has
+    more dims than x (a user entry's (1, 1, C) against x's (4, C)): each member's output shape and values."""
+    from actlab.core import activation as core
+    from actlab.core.properties import Properties
+
+    compiled: list[object] = []
+    monkeypatch.setattr(core, "_compiled", lambda maths, key, *a, **k: compiled.append(key))
+    snake = [actlab.create("snake").fuse(True) for _ in range(2)]
+    params, buffers = stack_module_state(snake)
+    base = copy.deepcopy(snake[0]).to("meta")
+    xs = torch.randn(2, 4, 3)
+    out = vmap(lambda p, b, v: functional_call(base, (p, b), (v,)))(params, buffers, xs)
+    torch.autograd.grad(out.sum(), list(params.values()))
+    assert compiled == []
+    torch.testing.assert_close(out, torch.stack([m.exact(x) for m, x in zip(snake, xs)]))
+
+    class Scaled(actlab.AbstractActivation):
+        param_names = ("a",)
+
+        def __init__(self, k: float) -> None:
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.tensor([1.0, 2.0]) * k)
+
+        def param_views(self, x: torch.Tensor) -> tuple[torch.Tensor]:
+            return (self.a.reshape(1, 1, -1),)
+
+        def f(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+            return a * x
+
+        def df(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+            return a.expand(torch.broadcast_shapes(a.shape, x.shape))
+
+        def dparams(self, x: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor]:
+            return (x.expand(torch.broadcast_shapes(a.shape, x.shape)),)
+
+        @property
+        def properties(self) -> Properties:
+            return Properties(formula="a·x")
+
+    members = [Scaled(k + 1) for k in range(3)]
+    params, _ = stack_module_state(members)
+    base = copy.deepcopy(members[0]).to("meta")
+    xs = torch.randn(3, 4, 2)
+    got = vmap(lambda p, v: functional_call(base, p, (v,)))(params, xs)
+    want = torch.stack([m(x) for m, x in zip(members, xs)])
+    assert got.shape == want.shape == (3, 1, 4, 2)
+    torch.testing.assert_close(got, want)

@@ -158,6 +158,8 @@ class MetaACON(AbstractActivation):
     flows into β's network (ordinary autograd). Not elementwise: β depends on the whole sample.
     """
 
+    elementwise_maths = False  # β is computed from the whole sample
+
     param_names = ("p1", "p2")
 
     def __init__(self, channels: int = 1, r: int = 16, p1: float = 1.0, p2: float = 0.0) -> None:

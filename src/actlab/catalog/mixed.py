@@ -22,6 +22,8 @@ class Mixed(AbstractActivation):
     f' is the sub-activations' f' on their groups; each runs on its own exact path.
     """
 
+    elementwise_maths = False  # its maths split the channels on dim 1
+
     def __init__(self, acts: list[str] | tuple[str, ...] = ("relu", "identity")) -> None:
         if isinstance(acts, str) or not isinstance(acts, (list, tuple)) or not acts:
             raise ParameterTypeError(f"mixed: acts must be a non-empty list of spec strings, got {acts!r}")

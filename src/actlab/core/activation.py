@@ -155,16 +155,20 @@ class _ExactElementwise(_Exact):
     @staticmethod
     def vmap(info: Any, in_dims: tuple, maths: Any, extra: dict, fused: bool, x: Tensor,
              *params: Tensor) -> tuple[Tensor, int]:
+        """Nothing compiles here (`fused` is dropped), as nowhere under a transform. A parameter view of higher
+        rank than x pads x's logical shape too, so every operand is [batch, *logical shape right-aligned]."""
         x_dim, *p_dims = in_dims[3:]
         x = x.movedim(x_dim, 0) if x_dim is not None else x.expand(info.batch_size, *x.shape)
-        rank = x.dim() - 1
+        logical = [p.dim() - (d is not None) for p, d in zip(params, p_dims)]
+        rank = max([x.dim() - 1, *logical])
+        x = x.reshape(x.shape[0], *([1] * (rank - (x.dim() - 1))), *x.shape[1:])
         batched = []
-        for p, d in zip(params, p_dims):
+        for p, d, n in zip(params, p_dims, logical):
             if d is not None:
                 p = p.movedim(d, 0)
-                p = p.reshape(p.shape[0], *([1] * (rank - (p.dim() - 1))), *p.shape[1:])
+                p = p.reshape(p.shape[0], *([1] * (rank - n)), *p.shape[1:])
             batched.append(p)
-        return _ExactElementwise.apply(maths, extra, fused, x, *batched), 0
+        return _ExactElementwise.apply(maths, extra, False, x, *batched), 0
 
 
 def _transformed(*tensors: Tensor) -> bool:
@@ -362,6 +366,9 @@ class AbstractActivation(nn.Module, ABC):
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
     has_vjp: ClassVar[bool] = False
+    elementwise_maths: ClassVar[bool] = True
+    """Whether `f`, `df` and `grads` act on each element alone (no dim, no shape read): then a vmap runs them once
+    on the whole batch (`_ExactElementwise`). Entries that split channels (mixed, meta_acon) say False."""
     builtin_reads_params: ClassVar[bool] = True
     """Whether `builtin` reads the parameters (prelu's slope does): where it does not (silu's builtin runs only
     for a fixed β = 1), parameters batched by a transform leave torch's kernel fit."""
@@ -440,7 +447,7 @@ class AbstractActivation(nn.Module, ABC):
             xo = _opmath(x)
             with _OutOfPlace():
                 return self.f(xo, *(_opmath(p) for p in params), **self.expand(xo, extra)).to(x.dtype)
-        function = _ExactElementwise if not extra and not self.has_vjp else _Exact
+        function = _ExactElementwise if not extra and not self.has_vjp and self.elementwise_maths else _Exact
         return function.apply(self, extra, fusing(self, x), x, *params)
 
     def fuse(self, enabled: bool | None = True) -> AbstractActivation:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import actlab.catalog  # noqa: F401  (registers the catalog; the root package imports this package lazily)
-from actlab.core.activation import AbstractActivation
+from actlab.core.activation import AbstractActivation, auto_fuse
 from actlab.core.errors import ActlabInputError
 from actlab.core.registry import create
 from actlab.core.swap import swap
@@ -81,17 +81,20 @@ def work(make: Callable[[str], nn.Module], spec: str, d: data_mod.Data, val_frac
 
     rows = training_rows(d, val_fraction, test_fraction)
     try:
-        split = data_mod.splits(d, 0, val_fraction, test_fraction, "cpu")
-        X = split.train[0][: max(1, min(batch_size, rows))]
-        model = builder(make, spec, "cpu")(0)
-        sequential = any(isinstance(m, ensemble.CONVOLUTIONS) for m in model.modules())
-        with FlopCounterMode(display=False) as counter:
+        with torch.random.fork_rng():  # the build seeds torch's generator: the caller's draws stay as they were
+            model = builder(make, spec, "cpu")(0)
+    except Exception:
+        return Work(rows, 6.0 * parameter_count(make, spec), False)
+    sequential = any(isinstance(m, ensemble.CONVOLUTIONS) for m in model.modules())
+    try:
+        X = data_mod.splits(d, 0, val_fraction, test_fraction, "cpu").train[0][: max(1, min(batch_size, rows))]
+        with auto_fuse(False), FlopCounterMode(display=False) as counter:  # as the ensemble trains: nothing compiled
             out = model(X.float())
             out = out if isinstance(out, torch.Tensor) else out[0]
             out.float().square().mean().backward()
         return Work(rows, counter.get_total_flops() / len(X), sequential)
     except Exception:
-        return Work(rows, 6.0 * parameter_count(make, spec), False)
+        return Work(rows, 6.0 * parameter_count(make, spec), sequential)
 
 
 def parameter_count(make: Callable[[str], nn.Module], spec: str) -> int:

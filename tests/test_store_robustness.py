@@ -255,6 +255,25 @@ def test_ctrl_c_during_report_leaves_no_partial_file(real_store: Path, tmp_path:
     assert siblings(out) == ["report.html"] and out.read_text() == "the old report"  # no partial file, old kept
 
 
+def test_ctrl_c_exits_130_even_after_an_interrupt_escaped_embedded_code(tmp_path: Path) -> None:
+    """Under `python -m`, CPython ends a process by SIGINT (status −2) when a KeyboardInterrupt once escaped code
+    run through PyRun_String (a Ctrl-C inside a library's embedded call during an import), whatever status it
+    chose: 10 of 60 interrupted reports ended −2 before actlab cleared that flag. Here the flag is set on
+    purpose, then a command is interrupted."""
+    (tmp_path / "interrupted_cli.py").write_text(
+        "import ctypes\n"
+        "import actlab.cli.main as cli\n"
+        "ctypes.pythonapi.PyRun_SimpleString(b'raise KeyboardInterrupt')  # the flag, as an embedded call leaves it\n"
+        "def app(**kwargs):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.app = app\n"
+        "cli.main()\n")
+    r = subprocess.run([sys.executable, "-m", "interrupted_cli"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 130, (r.returncode, r.stderr)
+    assert r.stderr.strip().splitlines()[-1] == "actlab: interrupted"
+
+
 def test_an_error_after_a_swallowed_ctrl_c_is_still_an_interruption(real_store: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A Ctrl-C caught inside some library's import leaves a half-imported module that fails later

@@ -43,6 +43,22 @@ app.command("playground")(playground_cmd.playground_command)
 _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _forget_embedded_interrupt() -> None:
+    """`python -m actlab` ends in CPython's Py_RunMain, which kills the process with SIGINT (status −2, not 130)
+    when a KeyboardInterrupt once escaped code a library ran through PyRun_String (a Ctrl-C landing inside such a
+    call while the report imports its libraries: 3 of 40 interrupted reports), whatever status the program then
+    chose. CPython clears that flag at the start of every PyRun_String: one empty statement run that way, after
+    the Ctrl-C was handled, leaves exit 130 in place."""
+    if sys.implementation.name != "cpython":
+        return
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"pass")
+    except Exception:  # no ctypes, no symbol: the status may then be −2 (the shell shows 130 for both)
+        pass
+
+
 def main() -> None:
     """Run the CLI. Bad input: one line on stderr, exit 2 (usage errors too). Ctrl-C: one line,
     exit 130. Internal failure: one line, exit 1 (set ACTLAB_DEBUG=1 for the traceback)."""
@@ -54,6 +70,7 @@ def main() -> None:
         sys.exit(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         print("actlab: interrupted", file=sys.stderr)
+        _forget_embedded_interrupt()
         sys.exit(130)
     except (ActlabInputError, StoreError) as e:
         print(f"actlab: error: {e}", file=sys.stderr)
@@ -65,4 +82,5 @@ def main() -> None:
         sys.exit(1)
     if code == 130:  # Ctrl-C inside a command: typer ≥ 0.2x returns 130 (older ones raise Abort, above)
         print("actlab: interrupted", file=sys.stderr)
+        _forget_embedded_interrupt()
     sys.exit(code if isinstance(code, int) else 0)

@@ -190,12 +190,10 @@ def cost(batch: Batch) -> Cost:
     share); a model trained one trial after another (convolutions on the CPU) has its own constants, every step
     serial. memory ≈ trials × (5 copies of the parameters (weights, gradients, two Adam moments, the best epoch's)
     + a minibatch's activations, bounded by a minibatch × parameters) × 4 bytes."""
-    from actlab.studies.compare import train as api
-
     c = batch.trials[0].config
     w = _work(c["model"], c["data"], c["target"], c["activation"], c["val_fraction"], c["test_fraction"],
               c["batch_size"])
-    params = api.parameter_count(_factory(c["model"]), c["activation"])
+    params = w.parameters
     n, batch_rows = len(batch), min(c["batch_size"], w.rows)
     steps = c["epochs"] * math.ceil(w.rows / max(1, c["batch_size"]))
     flops = n * c["epochs"] * w.rows * w.flops_per_row

@@ -65,18 +65,21 @@ def training_rows(d: data_mod.Data, val_fraction: float, test_fraction: float) -
 @dataclass
 class Work:
     """What one trial's training step costs: its training rows per epoch, the floating-point operations of a row's
-    forward and backward pass, and whether the ensemble trains it one trial after another on the CPU."""
+    forward and backward pass, whether the ensemble trains it one trial after another on the CPU, and the model's
+    parameters."""
 
     rows: int
     flops_per_row: float
     sequential: bool
+    parameters: int
 
 
 def work(make: Callable[[str], nn.Module], spec: str, d: data_mod.Data, val_fraction: float, test_fraction: float,
          batch_size: int) -> Work:
     """Counted on one minibatch of seed 0's training rows by torch's FlopCounterMode (matrix products and
     convolutions, forward and backward: what grows with the model; elementwise work is in the fitted constants).
-    A model that cannot be built or run counts 6 per parameter (the run will say why it failed)."""
+    A model that cannot be built or run counts 6 per parameter (one where it cannot be built: the run will say why
+    it failed)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     rows = training_rows(d, val_fraction, test_fraction)
@@ -84,25 +87,18 @@ def work(make: Callable[[str], nn.Module], spec: str, d: data_mod.Data, val_frac
         with torch.random.fork_rng():  # the build seeds torch's generator: the caller's draws stay as they were
             model = builder(make, spec, "cpu")(0)
     except Exception:
-        return Work(rows, 6.0 * parameter_count(make, spec), False)
+        return Work(rows, 6.0, False, 1)
     sequential = any(isinstance(m, ensemble.CONVOLUTIONS) for m in model.modules())
+    parameters = max(1, sum(p.numel() for p in model.parameters()))
     try:
         X = data_mod.splits(d, 0, val_fraction, test_fraction, "cpu").train[0][: max(1, min(batch_size, rows))]
         with auto_fuse(False), FlopCounterMode(display=False) as counter:  # as the ensemble trains: nothing compiled
             out = model(X.float())
             out = out if isinstance(out, torch.Tensor) else out[0]
             out.float().square().mean().backward()
-        return Work(rows, counter.get_total_flops() / len(X), sequential)
+        return Work(rows, counter.get_total_flops() / len(X), sequential, parameters)
     except Exception:
-        return Work(rows, 6.0 * parameter_count(make, spec), sequential)
-
-
-def parameter_count(make: Callable[[str], nn.Module], spec: str) -> int:
-    """Parameters of the model with this activation (1 where it cannot be built: the run will say why)."""
-    try:
-        return max(1, sum(p.numel() for p in make(spec).parameters()))
-    except Exception:
-        return 1
+        return Work(rows, 6.0 * parameters, sequential, parameters)
 
 
 def split_specs(text: str) -> list[str]:
